@@ -1,0 +1,62 @@
+# The doors into the project: `make run` serves it, `make test` checks it (what CI runs).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SITE_URL ?= http://$(HOST):$(PORT)
+
+.PHONY: help run test lint fmt check services clean bench
+
+help:
+	@echo "make run    serve the site with its worker and scheduler at $(SITE_URL)"
+	@echo "make test   lint and run the whole test suite (PostgreSQL, Redis)"
+	@echo "make fmt    format the code"
+	@echo "make bench  time the archive copy against curl (BENCH_ARGS=--with-4gib adds 4 GiB)"
+
+$(VENV)/bin/python:
+	"$$(scripts/find-python)" -m venv $(VENV)
+
+$(VENV)/.installed-run: requirements.txt constraints.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	scripts/write-dev-env $(PY)
+	SITE_URL=$(SITE_URL) $(PY) manage.py migrate --no-input
+	@echo
+	@echo "  Open $(SITE_URL) and sign in with TikTok (the built-in sandbox stands in for TikTok)."
+	@echo "  Emails land on this console and in var/mail/. Stop with Ctrl-C."
+	@echo
+	SITE_URL=$(SITE_URL) HOST=$(HOST) PORT=$(PORT) PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
+		$(VENV)/bin/honcho --procfile Procfile start
+
+services:
+	scripts/ensure-services
+
+# ruff for style and bugs; bandit for security issues in the shipped code (medium and high
+# severity at medium or high confidence: each `# nosec` must say why).
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit --quiet --recursive --severity-level medium --confidence-level medium \
+		exports portability_site tiktok_sandbox
+
+fmt: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(VENV)/.installed-dev services lint
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) var

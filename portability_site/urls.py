@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+
+
+def not_offered(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    raise Http404
+
+
+urlpatterns = [
+    path("", include("exports.urls")),
+    # allauth pages for local passwords and for connecting more accounts: this site has neither
+    # (sign-in is through TikTok only), so they do not exist here.
+    re_path(r"^accounts/(signup|password|reauthenticate|login/code|3rdparty)/", not_offered),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.TIKTOK_SANDBOX:
+    urlpatterns.append(path("tiktok-sandbox/", include("tiktok_sandbox.urls")))
