@@ -1,0 +1,149 @@
+"""allauth adapters: sign-in happens only through TikTok, and every failed sign-in gets a page
+that says in plain words what happened and what to do."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess, ProviderException
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from exports import tiktok
+from exports.tiktok_login.views import CODE_EXCHANGE
+
+logger = logging.getLogger(__name__)
+
+SIGN_IN_PROBLEMS = {
+    "cancelled": (
+        _("You cancelled the sign-in"),
+        _("Nothing was stored. You can start again whenever you like."),
+        400,
+    ),
+    "denied": (
+        _("TikTok did not sign you in"),
+        _("TikTok answered: %(detail)s"),
+        400,
+    ),
+    "stale": (
+        _("This sign-in link is no longer valid"),
+        _(
+            "It was already used, it expired, or it was opened in another browser. "
+            "Nothing was stored. Please start again from this site."
+        ),
+        400,
+    ),
+    "code_refused": (
+        _("TikTok did not accept this sign-in"),
+        _(
+            "The sign-in code from TikTok was refused (it may have been used already or have "
+            "expired). Nothing was stored. Please start again."
+        ),
+        400,
+    ),
+    "profile_failed": (
+        _("We could not read your TikTok profile"),
+        _(
+            "TikTok let you in but did not give us your profile, so nothing was stored. "
+            "This is usually temporary: please try again in a minute."
+        ),
+        502,
+    ),
+    "tiktok_failed": (
+        _("TikTok had a problem"),
+        _("TikTok could not complete the sign-in. Nothing was stored. Please try again soon."),
+        502,
+    ),
+    "incomplete": (
+        _("TikTok's answer was incomplete"),
+        _("TikTok sent you back without a sign-in code. Nothing was stored. Please start again."),
+        400,
+    ),
+    "unreachable": (
+        _("TikTok could not be reached"),
+        _("Nothing was stored. Please try again in a minute."),
+        502,
+    ),
+}
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # No local passwords: accounts are created by signing in with TikTok.
+        return False
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        return True
+
+    def is_auto_signup_allowed(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        # Never fall back to allauth's signup form: it would park the login, tokens included,
+        # in the session.
+        return True
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        # Sign-ins start only from the site's own form, as logins. Connecting a second TikTok
+        # account to a user would split their tokens from their profile.
+        if sociallogin.state.get("process", AuthProcess.LOGIN) != AuthProcess.LOGIN:
+            raise ImmediateHttpResponse(_problem_page(request, "stale"))
+
+    def generate_state_param(self, state: dict) -> str:
+        # 256 bits rather than allauth's 16 characters: the state is the CSRF defence of the
+        # callback (RFC 9700 asks for at least 128 bits).
+        return secrets.token_urlsafe(32)
+
+    def on_authentication_error(
+        self,
+        request: HttpRequest,
+        provider: Any,
+        error: Any = None,
+        exception: BaseException | None = None,
+        extra_context: dict | None = None,
+    ) -> None:
+        problem = classify_sign_in_problem(request, exception, extra_context or {})
+        logger.warning(
+            "TikTok sign-in failed: %s (%s)",
+            problem,
+            type(exception).__name__ if exception else "-",
+        )
+        raise ImmediateHttpResponse(_problem_page(request, problem))
+
+
+def _problem_page(request: HttpRequest, problem: str) -> HttpResponse:
+    title, explanation, status = SIGN_IN_PROBLEMS[problem]
+    detail = request.GET.get("error_description") or request.GET.get("error") or ""
+    return render(
+        request,
+        "exports/sign_in_problem.html",
+        {"title": title, "explanation": explanation % {"detail": detail[:200]}},
+        status=status,
+    )
+
+
+def classify_sign_in_problem(
+    request: HttpRequest, exception: BaseException | None, extra_context: dict
+) -> str:
+    """Which of SIGN_IN_PROBLEMS a failed TikTok callback is."""
+    if extra_context.get("state") is None:
+        return "stale"
+    if "error" in request.GET:
+        description = request.GET.get("error_description", "").lower()
+        if request.GET["error"] == "access_denied" or "cancel" in description:
+            return "cancelled"
+        return "denied"
+    if isinstance(exception, ProviderException):
+        cause = exception.__cause__
+        if isinstance(cause, tiktok.TransientTikTokError):
+            return "unreachable" if cause.code == "network_error" else "tiktok_failed"
+        if exception.args and exception.args[0] == CODE_EXCHANGE:
+            return "code_refused"
+        return "profile_failed"
+    return "incomplete"

@@ -1,0 +1,234 @@
+"""Archives on their way from TikTok into the site's storage.
+
+One pass over the stream: every chunk is hashed (SHA-256), checked as part of a zip (CRC-32 of
+every member, then the central directory and end records) and written to its destination, so
+memory stays bounded whatever the archive's size. The destination makes the archive visible
+under its key only once the whole of it has been checked: a file is renamed into place, an S3
+multipart upload is completed; otherwise it is removed or aborted. The key depends on the
+export alone, so a second attempt replaces rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
+from django.utils import timezone
+
+from exports.zipcheck import ArchiveInvalidError, ZipStreamVerifier
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ArchiveInvalidError",
+    "StoredArchive",
+    "abort_stale_uploads",
+    "archive_key",
+    "copy_archive",
+    "delete_archive",
+    "discard_partial",
+]
+
+KEY_PREFIX = "exports/"
+
+
+@dataclass(frozen=True)
+class StoredArchive:
+    key: str
+    size: int
+    sha256: str
+    entries: int
+
+
+class ArchiveSink(Protocol):
+    """Where an archive's bytes go while they arrive."""
+
+    def write(self, chunk: bytes) -> None: ...
+    def commit(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def archive_key(user_id: int, export_id: object) -> str:
+    return f"{KEY_PREFIX}{user_id}/{export_id}.zip"
+
+
+def copy_archive(
+    chunks: Iterable[bytes],
+    key: str,
+    *,
+    expected_size: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> StoredArchive:
+    """Copies an archive stream into storage under `key`, checked and hashed on the way.
+
+    `on_progress(bytes so far)` is called after every chunk (and may raise to stop the copy).
+    Returns what was stored. Raises ArchiveInvalidError for anything but a complete, intact
+    zip of `expected_size` bytes (when given); whatever it raises, nothing is left under `key`
+    or half-written beside it.
+    """
+    sink = open_sink(key)
+    verifier = ZipStreamVerifier()
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in chunks:
+            verifier.feed(chunk)
+            digest.update(chunk)
+            sink.write(chunk)
+            size += len(chunk)
+            if on_progress is not None:
+                on_progress(size)
+        if expected_size is not None and size != expected_size:
+            raise ArchiveInvalidError(f"received {size} of {expected_size} bytes")
+        entries = verifier.finish()
+        sink.commit()
+    except BaseException:
+        sink.abort()
+        raise
+    return StoredArchive(key, size, digest.hexdigest(), entries)
+
+
+def open_sink(key: str) -> ArchiveSink:
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        return FileSink(Path(storage.path(key)))
+    if _is_s3(storage):
+        return S3MultipartSink(storage, key)
+    raise NotImplementedError(f"no archive sink for {type(storage).__name__}")
+
+
+def _is_s3(storage: object) -> bool:
+    if not settings.AWS_STORAGE_BUCKET_NAME:
+        return False
+    from storages.backends.s3 import S3Storage  # noqa: PLC0415 (boto3 is needed only with S3)
+
+    return isinstance(storage, S3Storage)
+
+
+class FileSink:
+    """A file beside its final path, renamed into place when complete. The partial name is
+    fixed per key, so an attempt cut short by a crash is overwritten by the next one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = partial_path(path)
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.partial.open("wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._file.write(chunk)
+
+    def commit(self) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self.partial.replace(self.path)
+
+    def abort(self) -> None:
+        self._file.close()
+        self.partial.unlink(missing_ok=True)
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial")
+
+
+class S3MultipartSink:
+    """An S3 multipart upload fed from the stream in parts of EXPORT_S3_PART_SIZE bytes (the
+    only buffer), each with its CRC-32 checksum, completed only when the archive checks out and
+    aborted otherwise."""
+
+    def __init__(self, storage: Any, key: str) -> None:
+        self.client = storage.connection.meta.client
+        self.bucket = storage.bucket_name
+        self.key = key
+        self.part_size = settings.EXPORT_S3_PART_SIZE
+        self.buffer = bytearray()
+        self.parts: list[dict[str, Any]] = []
+        self.upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, ContentType="application/zip", ChecksumAlgorithm="CRC32"
+        )["UploadId"]
+
+    def write(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        while len(self.buffer) >= self.part_size:
+            self._upload(bytes(self.buffer[: self.part_size]))
+            del self.buffer[: self.part_size]
+
+    def commit(self) -> None:
+        if self.buffer or not self.parts:
+            self._upload(bytes(self.buffer))
+            self.buffer.clear()
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.parts},
+        )
+
+    def abort(self) -> None:
+        self.buffer.clear()
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id
+            )
+        except (BotoCoreError, ClientError):
+            # The original error is the one to report; abort_stale_uploads finishes this later.
+            logger.warning("Could not abort the upload of %s; it will be cleaned up", self.key)
+
+    def _upload(self, body: bytes) -> None:
+        number = len(self.parts) + 1
+        answer = self.client.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+        )
+        part = {"PartNumber": number, "ETag": answer["ETag"]}
+        if "ChecksumCRC32" in answer:
+            part["ChecksumCRC32"] = answer["ChecksumCRC32"]
+        self.parts.append(part)
+
+
+def delete_archive(key: str) -> None:
+    if key:
+        storages["default"].delete(key)
+
+
+def discard_partial(key: str) -> None:
+    """Removes what a crashed attempt may have left of `key` in file storage (S3 uploads left
+    behind are aborted by abort_stale_uploads)."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        partial_path(Path(storage.path(key))).unlink(missing_ok=True)
+
+
+def abort_stale_uploads(older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
+    """Aborts S3 multipart uploads of archives started more than `older_than` ago whose key
+    `is_live` says no copy is working on. Returns how many were aborted; 0 without S3."""
+    storage = storages["default"]
+    if not _is_s3(storage):
+        return 0
+    client = storage.connection.meta.client
+    cutoff = timezone.now() - older_than
+    aborted = 0
+    paginator = client.get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=KEY_PREFIX):
+        for upload in page.get("Uploads", []):
+            if upload["Initiated"] < cutoff and not is_live(upload["Key"]):
+                client.abort_multipart_upload(
+                    Bucket=storage.bucket_name, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                aborted += 1
+    return aborted

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from exports.scopes import (
+    DATA_KIND_HELP,
+    FREQUENCY_HELP,
+    Category,
+    DataFormat,
+    DataKind,
+    Frequency,
+)
+
+
+class ChooseDataForm(forms.Form):
+    """The "choose what to export" step before signing in with TikTok."""
+
+    kinds = forms.MultipleChoiceField(
+        label=_("What may this site export?"),
+        choices=DataKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of data.")},
+    )
+    frequency = forms.ChoiceField(
+        label=_("How often?"),
+        choices=Frequency.choices,
+        widget=forms.RadioSelect,
+        initial=Frequency.SINGLE,
+        error_messages={"required": _("Choose once or ongoing.")},
+    )
+
+    def kind_options(self) -> list[tuple[Any, str]]:
+        """Each checkbox with the sentence that says what it covers."""
+        return [(box, DATA_KIND_HELP[box.data["value"]]) for box in self["kinds"]]
+
+    def frequency_options(self) -> list[tuple[Any, str]]:
+        return [(radio, FREQUENCY_HELP[radio.data["value"]]) for radio in self["frequency"]]
+
+
+class ExportRequestForm(forms.Form):
+    """Asking for an export: which of the categories the person allowed, and in which format."""
+
+    categories = forms.MultipleChoiceField(
+        label=_("What should the export contain?"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of data.")},
+    )
+    data_format = forms.ChoiceField(
+        label=_("Format"),
+        choices=DataFormat.choices,
+        widget=forms.RadioSelect,
+        initial=DataFormat.JSON,
+        error_messages={"required": _("Choose JSON or text.")},
+    )
+
+    def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed = allowed
+
+    def clean_categories(self) -> list[str]:
+        chosen = self.cleaned_data["categories"]
+        refused = [Category(value).label for value in chosen if value not in self.allowed]
+        if refused:
+            raise forms.ValidationError(
+                _(
+                    "You have not allowed this site to export: %(refused)s. Allow it from the "
+                    "dashboard first."
+                ),
+                params={"refused": ", ".join(str(label) for label in refused)},
+            )
+        return chosen
+
+    def category_options(self) -> list[Any]:
+        """Only the checkboxes of categories the person may ask for."""
+        return [box for box in self["categories"] if box.data["value"] in self.allowed]

@@ -1,0 +1,77 @@
+"""The site's workflows. Views, tasks, commands, receivers and the API call these; none of
+them holds business logic of its own."""
+
+from __future__ import annotations
+
+from exports.services.accounts import (
+    dashboard_for,
+    record_tiktok_sign_in,
+    rotate_token_encryption,
+    scopes_to_request,
+)
+from exports.services.disconnection import (
+    delete_account,
+    disconnect_tiktok,
+    remove_access,
+    withdraw_grant,
+)
+from exports.services.export_requests import (
+    ExportAlreadyActiveError,
+    ExportNotAllowedError,
+    ExportNotCancellableError,
+    cancel_export,
+    request_export,
+    requestable_categories,
+)
+from exports.services.notifications import (
+    notify_export_outcome,
+    resend_export_email,
+    resolve_export_link,
+)
+from exports.services.pipeline import (
+    cancel_at_tiktok,
+    check_export,
+    fetch_archive,
+    submit_export,
+)
+from exports.services.retention import (
+    ArchiveNotDeletableError,
+    abort_abandoned_uploads,
+    delete_expired_archive,
+    delete_export_archive,
+    remind_before_deletion,
+)
+from exports.services.sweep import sweep_exports
+from exports.services.webhooks import InvalidWebhookError, handle_tiktok_webhook
+
+__all__ = [
+    "ArchiveNotDeletableError",
+    "ExportAlreadyActiveError",
+    "ExportNotAllowedError",
+    "ExportNotCancellableError",
+    "InvalidWebhookError",
+    "abort_abandoned_uploads",
+    "cancel_at_tiktok",
+    "cancel_export",
+    "check_export",
+    "dashboard_for",
+    "delete_account",
+    "delete_expired_archive",
+    "delete_export_archive",
+    "disconnect_tiktok",
+    "fetch_archive",
+    "handle_tiktok_webhook",
+    "notify_export_outcome",
+    "record_tiktok_sign_in",
+    "remind_before_deletion",
+    "remove_access",
+    "request_export",
+    "requestable_categories",
+    "resend_export_email",
+    "resolve_export_link",
+    "rotate_token_encryption",
+    "scopes_to_request",
+    "submit_export",
+    "sweep_exports",
+    "withdraw_grant",
+]

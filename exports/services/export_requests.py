@@ -1,0 +1,134 @@
+"""What a person does with exports: ask for one, cancel one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exports import queue
+from exports.models import (
+    ACTIVE_STATES,
+    ExportEvent,
+    ExportRequest,
+    ExportState,
+    TikTokAuthorization,
+    exports_for,
+)
+from exports.scopes import (
+    Category,
+    DataFormat,
+    categories_allowed,
+    normalise_categories,
+    scope_for_request,
+)
+
+
+class ExportNotAllowedError(Exception):
+    """The person may not ask for this export; the message says why, in their words."""
+
+
+class ExportAlreadyActiveError(Exception):
+    """An export using the same TikTok permission is already under way."""
+
+    def __init__(self, active: ExportRequest | None) -> None:
+        super().__init__(_("An export of this data is already under way."))
+        self.active = active
+
+
+class ExportNotCancellableError(Exception):
+    """The export has already finished."""
+
+
+def used_up_scopes(user: AbstractBaseUser) -> set[str]:
+    """Once-only scopes of the current grant that TikTok has already accepted a request for:
+    they cannot be used again until the person grants them anew (signs in and allows them)."""
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None:
+        return set()
+    return set(
+        exports_for(user)
+        .filter(
+            scope__endswith=".single",
+            tiktok_request_id__isnull=False,
+            created_at__gte=authorization.granted_at,
+        )
+        .values_list("scope", flat=True)
+    )
+
+
+def requestable_categories(user: AbstractBaseUser) -> list[str]:
+    """The categories `user` may ask for now, given what they granted and used up."""
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None:
+        return []
+    return categories_allowed(authorization.granted_scopes, used_up_scopes(user))
+
+
+def request_export(
+    user: AbstractBaseUser, categories: Iterable[str], data_format: str
+) -> ExportRequest:
+    """Records a new export and sets the worker on asking TikTok for it.
+
+    Returns the new export. Raises ExportNotAllowedError when the categories or format are not
+    allowed, and ExportAlreadyActiveError when an export using the same TikTok permission is under
+    way (the database enforces it, so double clicks and two tabs make one request).
+    """
+    wanted = normalise_categories(categories)
+    if not wanted or not set(wanted) <= set(Category.values):
+        raise ExportNotAllowedError(_("Choose at least one kind of data TikTok offers."))
+    if data_format not in DataFormat.values:
+        raise ExportNotAllowedError(_("Choose JSON or text."))
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None:
+        raise ExportNotAllowedError(_("Sign in with TikTok first."))
+    scope = scope_for_request(wanted, authorization.granted_scopes, used_up_scopes(user))
+    if scope is None:
+        raise ExportNotAllowedError(
+            _(
+                "You have not allowed this site to export that data, or the one-time "
+                "permission was already used. Allow it again from your dashboard."
+            )
+        )
+    try:
+        with transaction.atomic():
+            export = ExportRequest.objects.create(
+                user=user,
+                categories=wanted,
+                data_format=data_format,
+                scope=scope,
+                next_step_at=timezone.now(),
+            )
+            export.record(ExportEvent.Kind.REQUESTED)
+            queue.enqueue(queue.SUBMIT, export.pk)
+    except IntegrityError:
+        active = exports_for(user).active().filter(scope=scope).first()
+        raise ExportAlreadyActiveError(active) from None
+    return export
+
+
+def cancel_export(user: AbstractBaseUser, export_id: uuid.UUID) -> ExportRequest:
+    """Cancels one of `user`'s exports still under way, here at once and at TikTok soon after.
+
+    Raises ExportRequest.DoesNotExist for an export that is not theirs, and
+    ExportNotCancellableError when it has already finished. Safe to call twice.
+    """
+    export = exports_for(user).get(pk=export_id)
+    with transaction.atomic():
+        cancelled = ExportRequest.objects.filter(pk=export.pk, state__in=ACTIVE_STATES).update(
+            state=ExportState.CANCELLED,
+            next_step_at=None,
+            lease_owner="",
+            lease_expires_at=None,
+        )
+        if not cancelled:
+            raise ExportNotCancellableError
+        export.refresh_from_db()
+        export.record(ExportEvent.Kind.CANCELLED)
+        if export.tiktok_request_id is not None:
+            queue.enqueue(queue.CANCEL_AT_TIKTOK, export.pk)
+    return export

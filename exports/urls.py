@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from exports import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sign-in/tiktok/", views.start_tiktok_sign_in, name="start_tiktok_sign_in"),
+    path("sign-in/again/", views.sign_in_again, name="sign_in_again"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("exports/", views.request_export, name="request_export"),
+    path("exports/<uuid:export_id>/", views.export_detail, name="export_detail"),
+    path("exports/<uuid:export_id>/cancel/", views.cancel_export, name="cancel_export"),
+    path("exports/<uuid:export_id>/download/", views.download_export, name="download_export"),
+    path("exports/<uuid:export_id>/delete/", views.delete_export, name="delete_export"),
+    path(
+        "exports/<uuid:export_id>/resend-email/",
+        views.resend_export_email,
+        name="resend_export_email",
+    ),
+    path("exports/link/<str:token>/", views.open_emailed_link, name="open_emailed_link"),
+    path("account/disconnect-tiktok/", views.disconnect_tiktok, name="disconnect_tiktok"),
+    path("account/delete/", views.delete_account, name="delete_account"),
+    path("webhooks/tiktok/", views.tiktok_webhook, name="tiktok_webhook"),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]

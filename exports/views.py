@@ -1,0 +1,308 @@
+from __future__ import annotations
+
+import uuid
+
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.providers.base import AuthProcess
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+
+from exports import downloads, services
+from exports.forms import ChooseDataForm, ExportRequestForm
+from exports.models import ExportRequest, exports_for
+from exports.ratelimit import REQUEST_EXPORT, RESEND_EMAIL, SIGN_IN, rate_limited
+from exports.scopes import BASIC_SCOPE
+from exports.services.health import readiness
+from exports.services.notifications import (
+    EmailNotResendableError,
+    ExportLinkExpiredError,
+    ExportLinkInvalidError,
+    NoVerifiedAddressError,
+)
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "exports/home.html", {"form": ChooseDataForm(), "next": _safe_next(request)}
+    )
+
+
+@require_POST
+@rate_limited(SIGN_IN)
+def start_tiktok_sign_in(request: HttpRequest) -> HttpResponse:
+    """Validates the choice of data, then sends the browser to TikTok's consent page (with a
+    fresh state and PKCE challenge, kept by allauth in the session)."""
+    form = ChooseDataForm(request.POST)
+    if not form.is_valid():
+        if request.user.is_authenticated:
+            return _dashboard(request, choose_form=form, status=400)
+        return render(
+            request, "exports/home.html", {"form": form, "next": _safe_next(request)}, status=400
+        )
+    scopes = services.scopes_to_request(
+        request.user, form.cleaned_data["kinds"], form.cleaned_data["frequency"]
+    )
+    return _redirect_to_tiktok(request, scopes)
+
+
+@require_POST
+@rate_limited(SIGN_IN)
+def sign_in_again(request: HttpRequest) -> HttpResponse:
+    """Signing in without asking for more: what the person allowed before is kept."""
+    return _redirect_to_tiktok(request, [BASIC_SCOPE])
+
+
+def _redirect_to_tiktok(request: HttpRequest, scopes: list[str]) -> HttpResponse:
+    provider = get_adapter(request).get_provider(request, "tiktok")
+    return provider.redirect(
+        request,
+        AuthProcess.LOGIN,
+        next_url=_safe_next(request) or reverse("dashboard"),
+        data={"requested_scopes": scopes},
+        scope=scopes,
+    )
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request)
+
+
+@login_required
+@require_POST
+@rate_limited(REQUEST_EXPORT)
+def request_export(request: HttpRequest) -> HttpResponse:
+    form = ExportRequestForm(request.POST, allowed=services.requestable_categories(request.user))
+    if not form.is_valid():
+        return _dashboard(request, export_form=form, status=400)
+    try:
+        export = services.request_export(
+            request.user, form.cleaned_data["categories"], form.cleaned_data["data_format"]
+        )
+    except services.ExportAlreadyActiveError as error:
+        messages.info(request, str(error))
+        return (
+            redirect("export_detail", export_id=error.active.pk)
+            if error.active
+            else redirect("dashboard")
+        )
+    except services.ExportNotAllowedError as error:
+        form.add_error(None, str(error))
+        return _dashboard(request, export_form=form, status=400)
+    return redirect("export_detail", export_id=export.pk)
+
+
+@login_required
+@require_GET
+def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _export_or_404(request, export_id)
+    return render(
+        request,
+        "exports/export_detail.html",
+        {"export": export, "events": export.events.all()},
+    )
+
+
+@login_required
+@require_POST
+def cancel_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    try:
+        services.cancel_export(request.user, export_id)
+    except ExportRequest.DoesNotExist:
+        raise Http404 from None
+    except services.ExportNotCancellableError:
+        messages.info(request, _("This export has already finished, so it cannot be cancelled."))
+    else:
+        messages.success(request, _("The export was cancelled."))
+    return redirect("export_detail", export_id=export_id)
+
+
+@login_required
+@require_POST
+def delete_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    try:
+        services.delete_export_archive(request.user, export_id)
+    except ExportRequest.DoesNotExist:
+        raise Http404 from None
+    except services.ArchiveNotDeletableError:
+        messages.info(request, _("There is no stored archive to delete."))
+    else:
+        messages.success(request, _("The archive was deleted."))
+    return redirect("export_detail", export_id=export_id)
+
+
+@login_required
+@require_POST
+@rate_limited(RESEND_EMAIL)
+def resend_export_email(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    try:
+        sending = services.resend_export_email(request.user, export_id)
+    except ExportRequest.DoesNotExist:
+        raise Http404 from None
+    except EmailNotResendableError:
+        messages.info(request, _("We email you when this export ends; it has not ended yet."))
+    except NoVerifiedAddressError:
+        messages.info(request, _("Add and verify an email address first, then ask again."))
+    else:
+        if sending:
+            messages.success(request, _("We are sending the email again. It can take a minute."))
+        else:
+            messages.info(request, _("The email is on its way already."))
+    return redirect("export_detail", export_id=export_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def disconnect_tiktok(request: HttpRequest) -> HttpResponse:
+    """Stops the site's access to the person's TikTok data, after they confirm."""
+    if request.method == "POST":
+        cancelled = services.disconnect_tiktok(request.user)
+        messages.success(
+            request,
+            _("TikTok is disconnected. Your exports in progress were cancelled.")
+            if cancelled
+            else _("TikTok is disconnected."),
+        )
+        return redirect("dashboard")
+    return render(request, "exports/disconnect_tiktok.html", _account_facts(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Deletes the person's account and everything the site holds of them, after they confirm."""
+    if request.method == "POST":
+        services.delete_account(request.user)
+        logout(request)
+        messages.success(request, _("Your account and everything we held of yours are deleted."))
+        return redirect("home")
+    return render(request, "exports/delete_account.html", _account_facts(request))
+
+
+@login_required
+@require_safe
+def download_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _export_or_404(request, export_id)
+    if not export.can_be_downloaded:
+        raise Http404
+    return downloads.archive_response(request, export)
+
+
+@require_GET
+def open_emailed_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an export email: genuine, unexpired, and the signed-in owner's, or a page
+    that says which of those it is not."""
+    try:
+        export_id, user_id = services.resolve_export_link(token)
+    except ExportLinkExpiredError as expired:
+        owned = exports_for(request.user).filter(pk=expired.export_id).first()
+        return _link_problem(request, "expired", status=410, export=owned)
+    except ExportLinkInvalidError:
+        return _link_problem(request, "invalid", status=400)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.user.pk != user_id or not exports_for(request.user).filter(pk=export_id).exists():
+        raise Http404
+    return redirect("export_detail", export_id=export_id)
+
+
+@csrf_exempt
+@require_POST
+def tiktok_webhook(request: HttpRequest) -> HttpResponse:
+    """TikTok's webhooks. Answers at once (TikTok retries anything but a 200); the work they
+    trigger goes to the worker."""
+    try:
+        services.handle_tiktok_webhook(request.body, request.headers.get("TikTok-Signature"))
+    except services.InvalidWebhookError:
+        return HttpResponse(status=401)
+    return HttpResponse(status=200)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Alive: the process answers. Touches nothing else, so a database outage does not get
+    healthy web processes restarted."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Ready: the database, the broker and the storage answer. 503 names the ones that do not."""
+    checks = readiness()
+    ready = all(outcome == "ok" for outcome in checks.values())
+    return JsonResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+def _dashboard(
+    request: HttpRequest,
+    *,
+    choose_form: ChooseDataForm | None = None,
+    export_form: ExportRequestForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    allowed = services.requestable_categories(request.user)
+    context = {
+        **services.dashboard_for(request.user),
+        "form": choose_form or ChooseDataForm(),
+        "export_form": export_form or ExportRequestForm(allowed=allowed),
+        "exports": exports_for(request.user),
+    }
+    return render(request, "exports/dashboard.html", context, status=status)
+
+
+def _export_or_404(request: HttpRequest, export_id: uuid.UUID) -> ExportRequest:
+    try:
+        return exports_for(request.user).get(pk=export_id)
+    except ExportRequest.DoesNotExist:
+        raise Http404 from None
+
+
+def _link_problem(
+    request: HttpRequest, problem: str, *, status: int, export: ExportRequest | None = None
+) -> HttpResponse:
+    return render(
+        request,
+        "exports/link_problem.html",
+        {"problem": problem, "export": export},
+        status=status,
+    )
+
+
+def _account_facts(request: HttpRequest) -> dict[str, object]:
+    """What a person should know before disconnecting TikTok or deleting their account."""
+    exports = exports_for(request.user)
+    return {
+        "active_exports": exports.active().count(),
+        "stored_archives": sum(1 for export in exports if export.can_be_downloaded),
+    }
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing in, if it is a path on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed and target.startswith("/") else ""
