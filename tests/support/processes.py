@@ -1,0 +1,119 @@
+"""Starting and stopping real server processes for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url_of_tests() -> str:
+    """The URL of the database the tests run against, for processes started by a test."""
+    params = connection.settings_dict
+    host = params["HOST"] or "127.0.0.1"
+    port = params["PORT"] or 5432
+    user = params["USER"] or "postgres"
+    password = f":{params['PASSWORD']}" if params["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+def wait_for_http(url: str, *, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+        else:
+            return
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@contextmanager
+def django_server(
+    port: int, env: dict[str, str], log_path: Path, *, unset: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """This project served by `manage.py runserver` in its own process, with `env` on top of the
+    test environment less the variables in `unset`. Yields its base URL; the server's log is
+    written to `log_path`."""
+    full_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
+    for name in unset:
+        full_env.pop(name, None)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_for_http(base_url + "/")
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process of this project (prefork pool, 2 children) consuming the
+    test broker, with `env` on top of the test environment. Stopped (and its children with it)
+    when the block ends."""
+    full_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
+    command = [
+        sys.executable, "-m", "celery", "-A", "portability_site", "worker",
+        "--pool", "prefork", "--concurrency", "2", "--loglevel", "INFO",
+        "--queues", "celery,downloads",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            _wait_for_log(log_path, "ready.", process)
+            yield process
+        finally:
+            _stop_group(process)
+
+
+def _wait_for_log(log_path: Path, marker: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if marker in log_path.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.2)
+    raise TimeoutError(f"worker not ready:\n{log_path.read_text(errors='replace')}")
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
