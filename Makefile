@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help run test lint fmt check services clean bench
+.PHONY: help run test lint fmt check services clean bench messages
 
 help:
 	@echo "make run    serve the site with its worker and scheduler at $(SITE_URL)"
@@ -27,7 +27,20 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt constraints.txt | 
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+# The compiled translations (.mo) are built from locale/*.po, not kept in git.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+$(MO_FILES): %.mo: %.po
+	scripts/ensure-gettext
+	msgfmt --check --output-file=$@ $<
+
+# Regenerates locale/*/LC_MESSAGES/django.po from the code and templates after strings change.
+messages: $(VENV)/.installed-dev
+	DEBUG=1 DJANGO_READ_DOT_ENV=0 TOKEN_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+		$(PY) manage.py makemessages --all --no-location --ignore=.venv --ignore=var \
+		--ignore=tests --ignore=bench --ignore=tiktok_sandbox
+
+run: $(VENV)/.installed-run $(MO_FILES)
 	scripts/write-dev-env $(PY)
 	SITE_URL=$(SITE_URL) $(PY) manage.py migrate --no-input
 	@echo
@@ -52,7 +65,7 @@ fmt: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: $(VENV)/.installed-dev services lint
+test: $(VENV)/.installed-dev $(MO_FILES) services lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

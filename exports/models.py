@@ -217,6 +217,10 @@ class ExportRequest(models.Model):
     state = models.CharField(
         max_length=16, choices=ExportState.choices, default=ExportState.REQUESTED
     )
+    # The language and time zone the person used when asking: the worker writes the export's
+    # history, failure reason and emails in them (exports.services.locale).
+    language = models.CharField(max_length=8, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_reason = models.TextField(blank=True)
 
@@ -241,6 +245,8 @@ class ExportRequest(models.Model):
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     bytes_received = models.BigIntegerField(default=0)
     bytes_total = models.BigIntegerField(null=True, blank=True)
+    # When the current copy attempt started: with bytes_received, the copy's speed so far.
+    fetch_started_at = models.DateTimeField(null=True, blank=True)
 
     # The stored archive.
     archive_key = models.CharField(max_length=255, blank=True)
@@ -310,6 +316,26 @@ class ExportRequest(models.Model):
         if self.state != ExportState.FETCHING or not self.bytes_total:
             return None
         return min(100, int(100 * self.bytes_received / self.bytes_total))
+
+    def copy_seconds_left(self, now: dt.datetime | None = None) -> int | None:
+        """Seconds the copy will still take at the speed it has had so far, or None while
+        that cannot be known honestly (not copying, size unknown, too early to tell)."""
+        if self.state != ExportState.FETCHING or not self.bytes_total:
+            return None
+        if self.fetch_started_at is None or self.bytes_received <= 0:
+            return None
+        elapsed = ((now or timezone.now()) - self.fetch_started_at).total_seconds()
+        if elapsed < 2:
+            return None
+        rate = self.bytes_received / elapsed
+        return max(0, round((self.bytes_total - self.bytes_received) / rate))
+
+    @property
+    def copy_finishes_at(self) -> dt.datetime | None:
+        """When the copy should end at its speed so far (see copy_seconds_left)."""
+        now = timezone.now()
+        left = self.copy_seconds_left(now)
+        return None if left is None else now + dt.timedelta(seconds=left)
 
     def record(self, kind: str, detail: object = "") -> ExportEvent:
         """Adds a line to the history its owner reads."""

@@ -34,7 +34,7 @@ DATA_KIND_HELP = {
     DataKind.ALL: _("Everything TikTok holds about your account."),
 }
 FREQUENCY_HELP = {
-    Frequency.SINGLE: _("One export. TikTok uses the permission up when the export is made."),
+    Frequency.SINGLE: _("One export. The permission ends once TikTok has made it."),
     Frequency.ONGOING: _("As many exports as you like, until you disconnect."),
 }
 

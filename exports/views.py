@@ -120,6 +120,28 @@ def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     )
 
 
+@never_cache
+@login_required
+@require_GET
+def export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    """The export page's status and history alone: polled by the page (htmx) while the export
+    is under way, so progress shows without reloading."""
+    export = _export_or_404(request, export_id)
+    return render(
+        request,
+        "exports/_export_status.html",
+        {"export": export, "events": export.events.all()},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def dashboard_exports(request: HttpRequest) -> HttpResponse:
+    """The dashboard's list of exports alone, polled while one is under way."""
+    return render(request, "exports/_export_list.html", {"exports": exports_for(request.user)})
+
+
 @login_required
 @require_POST
 def cancel_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:

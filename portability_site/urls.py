@@ -16,6 +16,8 @@ urlpatterns = [
     # (sign-in is through TikTok only), so they do not exist here.
     re_path(r"^accounts/(signup|password|reauthenticate|login/code|3rdparty)/", not_offered),
     path("accounts/", include("allauth.urls")),
+    # Django's set_language view: the language picker in the footer posts to it.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
 

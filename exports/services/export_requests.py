@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from exports import queue
@@ -102,6 +102,9 @@ def request_export(
                 data_format=data_format,
                 scope=scope,
                 next_step_at=timezone.now(),
+                # The worker writes to the person in these (exports.services.locale).
+                language=translation.get_language() or "",
+                time_zone=timezone.get_current_timezone_name(),
             )
             export.record(ExportEvent.Kind.REQUESTED)
             queue.enqueue(queue.SUBMIT, export.pk)

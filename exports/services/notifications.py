@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from exports import emails, queue
 from exports.models import EMAIL_ATTEMPTS, ExportEvent, ExportRequest, ExportState, exports_for
+from exports.services.locale import in_owner_locale
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def resend_export_email(user: AbstractBaseUser, export_id: uuid.UUID) -> bool:
     return bool(again)
 
 
+@in_owner_locale
 def notify_export_outcome(export_id: uuid.UUID | str) -> None:
     """Sends the one email about how an export ended (ready, failed or expired), if its owner
     has a verified address. Idempotent; see send_once."""

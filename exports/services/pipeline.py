@@ -36,6 +36,7 @@ from exports.models import (
     ExportState,
     TikTokAuthorization,
 )
+from exports.services.locale import in_owner_locale
 from exports.services.reasons import reason_for
 from exports.tiktok import (
     DataRequestStatus,
@@ -78,6 +79,7 @@ def backoff(attempt: int) -> float:
     return base * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not secrecy)
 
 
+@in_owner_locale
 def submit_export(export_id: uuid.UUID | str) -> None:
     """Asks TikTok for the export (Add Data Request) when it is due.
 
@@ -135,6 +137,7 @@ def adopt_request(export_id: uuid.UUID, request_id: int) -> bool:
     return bool(adopted)
 
 
+@in_owner_locale
 def check_export(export_id: uuid.UUID | str) -> None:
     """Asks TikTok how the export is coming along (Check Status) when a check is due.
 
@@ -163,6 +166,7 @@ def check_export(export_id: uuid.UUID | str) -> None:
     _apply_status(export, status)
 
 
+@in_owner_locale
 def fetch_archive(export_id: uuid.UUID | str) -> None:
     """Copies the ready archive from TikTok into storage, checked and hashed, when due.
 
@@ -289,6 +293,7 @@ def _claim_fetch(export_id: uuid.UUID | str) -> ExportRequest | None:
             lease_owner=owner,
             lease_expires_at=now + dt.timedelta(seconds=settings.EXPORT_FETCH_LEASE),
             fetch_attempts=F("fetch_attempts") + 1,
+            fetch_started_at=now,
             bytes_received=0,
             bytes_total=None,
         )

@@ -20,6 +20,7 @@ from exports.archive_store import (
     discard_partial,
 )
 from exports.models import ExportEvent, ExportRequest, ExportState, exports_for
+from exports.services.locale import in_owner_locale
 from exports.services.notifications import REMINDER, send_once
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class ArchiveNotDeletableError(Exception):
     """Only a ready archive can be deleted."""
 
 
+@in_owner_locale
 def remind_before_deletion(export_id: uuid.UUID | str) -> None:
     """Emails the owner (one email, if they have a verified address) that the archive will be
     deleted soon. Idempotent; see notifications.send_once."""
