@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines and answers carry the request id too.
+    "portability_site.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -387,10 +389,32 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# Logs go to the console, one line per record, each with the id of the request it was written
+# in ("-" outside a request; portability_site/logs.py). LOG_FORMAT=json writes each as one JSON
+# object for a log collector (docker-compose.yml sets it); "plain" reads best in a terminal.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # On the handler, not a logger: it then sees every record, from any library's logger.
+    "filters": {"request_id": {"()": "portability_site.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "portability_site.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # gunicorn's access log (the Dockerfile turns it on) in the same format, written once.
+    "loggers": {"gunicorn.access": {"handlers": ["console"], "propagate": False}},
 }
+# Celery's workers and beat keep the LOGGING above instead of replacing the root logger's
+# handlers with their own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
