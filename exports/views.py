@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.providers.base import AuthProcess
@@ -21,6 +23,7 @@ from django.views.decorators.http import (
     require_POST,
     require_safe,
 )
+from django_htmx.http import HttpResponseClientRedirect
 
 from exports import downloads, services
 from exports.forms import ChooseDataForm, ExportRequestForm
@@ -120,8 +123,26 @@ def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     )
 
 
+def signed_in_fragment(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """login_required for the fragments pages poll: a signed-out poll (the session ended in
+    another tab) sends the whole page to sign in, instead of the sign-in page being swapped
+    into the fragment."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if request.htmx:
+            return HttpResponseClientRedirect(
+                redirect_to_login(request.htmx.current_url_abs_path or "/").url
+            )
+        return redirect_to_login(request.get_full_path())
+
+    return guarded
+
+
 @never_cache
-@login_required
+@signed_in_fragment
 @require_GET
 def export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     """The export page's status and history alone: polled by the page (htmx) while the export
@@ -135,7 +156,7 @@ def export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 
 @never_cache
-@login_required
+@signed_in_fragment
 @require_GET
 def dashboard_exports(request: HttpRequest) -> HttpResponse:
     """The dashboard's list of exports alone, polled while one is under way."""

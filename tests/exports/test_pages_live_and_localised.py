@@ -258,3 +258,39 @@ def test_a_failure_the_worker_records_is_written_in_the_owners_language(owner, s
         expected = translation.gettext("TikTok did not prepare the export within a week.")
     assert export.state == ExportState.FAILED
     assert export.failure_reason == expected != "TikTok did not prepare the export within a week."
+
+
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_sign_in(owner):
+    export = make_export(owner, ExportState.PROCESSING)
+    page_url = reverse("export_detail", args=[export.pk])
+
+    poll = Client().get(
+        reverse("export_status", args=[export.pk]),
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page_url}"},
+    )
+
+    assert poll.status_code == 200
+    assert poll.headers["HX-Redirect"] == f"{reverse('home')}?next={page_url}"
+    assert "<section" not in poll.text
+
+
+# Pages for what went wrong ------------------------------------------------------------------
+
+
+def test_an_unknown_address_gets_a_page_that_says_where_to_go(client_of):
+    page = client_of.get("/no-such-page/")
+
+    assert page.status_code == 404
+    assert "There is nothing here" in page.text
+    assert reverse("dashboard") in page.text
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_page_that_says_to_reload(owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+
+    refused = client.post(reverse("request_export"), {"categories": ["activity"]})
+
+    assert refused.status_code == 403
+    assert "That form had expired" in refused.text
+    assert "Nothing was changed." in refused.text
