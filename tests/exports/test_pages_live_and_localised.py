@@ -132,8 +132,11 @@ def test_the_dashboard_list_polls_only_while_an_export_is_under_way(owner, clien
         scope="portability.activity.ongoing",
         tiktok_request_id=factories.BIG_REQUEST_ID + 1,
     )
-    assert polls(client_of.get(reverse("dashboard")).text, list_url)
+    dashboard = client_of.get(reverse("dashboard")).text
+    assert polls(dashboard, list_url)
     assert polls(client_of.get(list_url).text, list_url)
+    # The fragment updates; the page itself never reloads (WCAG 2.2.1 forbids timed refreshes).
+    assert 'http-equiv="refresh"' not in dashboard
 
 
 def test_htmx_comes_from_the_site_itself_and_no_page_loads_anything_from_elsewhere(client_of):
