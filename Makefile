@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: help run test lint fmt check services clean bench messages
+.PHONY: help run test lint fmt check services browser clean bench messages
 
 help:
 	@echo "make run    serve the site with its worker and scheduler at $(SITE_URL)"
@@ -65,7 +65,11 @@ fmt: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: $(VENV)/.installed-dev $(MO_FILES) services lint
+# Debian's Chromium and axe-core for the browser tests (tests/e2e).
+browser:
+	scripts/ensure-browser
+
+test: $(VENV)/.installed-dev $(MO_FILES) services browser lint
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from functools import lru_cache
+from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -34,7 +35,8 @@ class BrowserTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone = time_zone_named(request.COOKIES.get(TIME_ZONE_COOKIE, ""))
+        # site.js percent-encodes the name (Django does not decode cookies): "Europe%2FBerlin".
+        zone = time_zone_named(unquote(request.COOKIES.get(TIME_ZONE_COOKIE, "")))
         if zone is None:
             timezone.deactivate()
         else:

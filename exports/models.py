@@ -331,6 +331,14 @@ class ExportRequest(models.Model):
         return max(0, round((self.bytes_total - self.bytes_received) / rate))
 
     @property
+    def next_check_is_due(self) -> bool:
+        """Whether the next look at TikTok is due within the minute (timeuntil would say
+        "0 minutes")."""
+        if self.next_step_at is None:
+            return False
+        return self.next_step_at <= timezone.now() + dt.timedelta(seconds=60)
+
+    @property
     def copy_finishes_at(self) -> dt.datetime | None:
         """When the copy should end at its speed so far (see copy_seconds_left)."""
         now = timezone.now()

@@ -86,7 +86,18 @@ def request_export(
     authorization = TikTokAuthorization.objects.for_user(user).first()
     if authorization is None:
         raise ExportNotAllowedError(_("Sign in with TikTok first."))
-    scope = scope_for_request(wanted, authorization.granted_scopes, used_up_scopes(user))
+    used_up = used_up_scopes(user)
+    scope = scope_for_request(wanted, authorization.granted_scopes, used_up)
+    if scope is None and all(
+        scope_for_request([c], authorization.granted_scopes, used_up) for c in wanted
+    ):
+        # Each kind is allowed, but by different permissions, and TikTok's request uses one.
+        raise ExportNotAllowedError(
+            _(
+                "Each of these is allowed, but by separate permissions, and one export can use "
+                "only one. Ask for them in separate exports, or allow Everything."
+            )
+        )
     if scope is None:
         raise ExportNotAllowedError(
             _(

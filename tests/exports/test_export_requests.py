@@ -124,6 +124,19 @@ def test_a_category_beyond_the_grant_is_refused_with_400_saying_it_is_not_allowe
     assert not ExportRequest.objects.exists()
 
 
+def test_kinds_allowed_by_two_separate_permissions_are_refused_saying_to_ask_separately(client, db):
+    signed_in(
+        client,
+        ["user.info.basic", "portability.activity.ongoing", "portability.postsandprofile.ongoing"],
+    )
+
+    response = ask(client, ["activity", "video"])
+
+    assert response.status_code == 400
+    assert "one export can use only one" in response.text
+    assert not ExportRequest.objects.exists()
+
+
 def test_an_unknown_format_is_refused_with_400(client, db):
     signed_in(client, ACTIVITY_ONCE)
 
