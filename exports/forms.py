@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -77,3 +78,31 @@ class ExportRequestForm(forms.Form):
     def category_options(self) -> list[Any]:
         """Only the checkboxes of categories the person may ask for."""
         return [box for box in self["categories"] if box.data["value"] in self.allowed]
+
+
+class ApiTokenForm(forms.Form):
+    """Making a personal API token for a service the person chooses."""
+
+    VALIDITY_DAYS = {"30": 30, "90": 90, "365": 365, "never": None}
+
+    name = forms.CharField(
+        label=_("What is it for?"),
+        max_length=64,
+        help_text=_("A name to recognise it by, such as the service you give it to."),
+        error_messages={"required": _("Give the token a name.")},
+    )
+    valid_for = forms.ChoiceField(
+        label=_("Valid for"),
+        choices=[
+            ("30", _("30 days")),
+            ("90", _("90 days")),
+            ("365", _("A year")),
+            ("never", _("Until I revoke it")),
+        ],
+        initial="90",
+        widget=forms.RadioSelect,
+    )
+
+    def validity(self) -> dt.timedelta | None:
+        days = self.VALIDITY_DAYS[self.cleaned_data["valid_for"]]
+        return dt.timedelta(days=days) if days else None

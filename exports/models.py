@@ -409,3 +409,45 @@ class WebhookReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: dt.datetime | None = None) -> ApiTokenQuerySet:
+        """Tokens that still open the task API: not expired (revoked ones are deleted)."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now()))
+
+
+def api_tokens_for(user: AbstractBaseUser) -> ApiTokenQuerySet:
+    """Every API token `user` may see or revoke, and no other."""
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user)
+
+
+class ApiToken(models.Model):
+    """A personal token with which a service or script the person chose uses the task API
+    (exports/api.py) on their behalf. Only its SHA-256 is kept: the token is shown once, when
+    it is made. Revoking deletes the row, which also ends the download links made with it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=64)
+    # The token's first characters, so the person can tell their tokens apart.
+    prefix = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of user {self.user_id}"
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

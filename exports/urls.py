@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exports import views
+from exports import api, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +24,17 @@ urlpatterns = [
     path("exports/link/<str:token>/", views.open_emailed_link, name="open_emailed_link"),
     path("account/disconnect-tiktok/", views.disconnect_tiktok, name="disconnect_tiktok"),
     path("account/delete/", views.delete_account, name="delete_account"),
+    path("account/api-tokens/", views.api_tokens, name="api_tokens"),
+    path(
+        "account/api-tokens/<int:token_id>/revoke/",
+        views.revoke_api_token,
+        name="revoke_api_token",
+    ),
+    # The task API (exports/openapi.yaml), for services holding one of the person's tokens.
+    path("v2/data_portability/task/create/", api.create, name="api_task_create"),
+    path("v2/data_portability/task/status/", api.status, name="api_task_status"),
+    path("v2/data_portability/download/<str:signed>/", api.download, name="api_task_download"),
+    path("v2/data_portability/openapi.yaml", api.openapi_document, name="api_openapi"),
     path("webhooks/tiktok/", views.tiktok_webhook, name="tiktok_webhook"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

@@ -26,10 +26,11 @@ from django.views.decorators.http import (
 from django_htmx.http import HttpResponseClientRedirect
 
 from exports import downloads, services
-from exports.forms import ChooseDataForm, ExportRequestForm
-from exports.models import ExportRequest, exports_for
+from exports.forms import ApiTokenForm, ChooseDataForm, ExportRequestForm
+from exports.models import ApiToken, ExportRequest, api_tokens_for, exports_for
 from exports.ratelimit import REQUEST_EXPORT, RESEND_EMAIL, SIGN_IN, rate_limited
 from exports.scopes import BASIC_SCOPE
+from exports.services.api_tokens import TooManyTokensError
 from exports.services.health import readiness
 from exports.services.notifications import (
     EmailNotResendableError,
@@ -237,6 +238,49 @@ def delete_account(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your account and everything we held of yours are deleted."))
         return redirect("home")
     return render(request, "exports/delete_account.html", _account_facts(request))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The person's API tokens for the task API: listed, made (shown once, on this answer
+    only), revoked from here."""
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                row, created = services.create_api_token(
+                    request.user, form.cleaned_data["name"], form.validity()
+                )
+            except TooManyTokensError:
+                form.add_error(None, _("You have as many tokens as you may. Revoke one first."))
+            else:
+                messages.success(request, _("Token “%(name)s” made.") % {"name": row.name})
+                form = ApiTokenForm()
+        if form.errors:
+            status = 400
+    response = render(
+        request,
+        "exports/api_tokens.html",
+        {"form": form, "created": created, "tokens": api_tokens_for(request.user)},
+        status=status,
+    )
+    if created:
+        response["Cache-Control"] = "no-store"  # the token must not linger in a cache
+    return response
+
+
+@login_required
+@require_POST
+def revoke_api_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        services.revoke_api_token(request.user, token_id)
+    except ApiToken.DoesNotExist:
+        raise Http404 from None
+    messages.success(request, _("The token is revoked: it no longer works."))
+    return redirect("api_tokens")
 
 
 @login_required

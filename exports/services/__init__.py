@@ -9,6 +9,7 @@ from exports.services.accounts import (
     rotate_token_encryption,
     scopes_to_request,
 )
+from exports.services.api_tokens import create_api_token, revoke_api_token
 from exports.services.disconnection import (
     delete_account,
     disconnect_tiktok,
@@ -54,6 +55,7 @@ __all__ = [
     "cancel_at_tiktok",
     "cancel_export",
     "check_export",
+    "create_api_token",
     "dashboard_for",
     "delete_account",
     "delete_expired_archive",
@@ -69,6 +71,7 @@ __all__ = [
     "requestable_categories",
     "resend_export_email",
     "resolve_export_link",
+    "revoke_api_token",
     "rotate_token_encryption",
     "scopes_to_request",
     "submit_export",

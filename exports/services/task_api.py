@@ -1,0 +1,196 @@
+"""The task API (exports/openapi.yaml): the seed's `task/create` and `task/status`, served by
+this site on top of the dashboard's own pipeline, for a service holding one of the person's API
+tokens.
+
+TikTok has no task API (tiktok-api.md §4); this one translates: its `data_types` become the
+smallest set of TikTok categories that covers them, its `task_id` is the export's id, and its
+`download_urls` are short-lived signed links to the stored archive on this site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.utils.translation import gettext as _
+
+from exports.models import ApiToken, ExportRequest, ExportState, exports_for
+from exports.scopes import Category, DataFormat
+from exports.services.export_requests import (
+    ExportAlreadyActiveError,
+    ExportNotAllowedError,
+    request_export,
+)
+
+# The seed's data types and the TikTok category each is part of (tiktok-api.md §4: TikTok has
+# no categories of their own for favourites, comments, following and followers).
+DATA_TYPE_CATEGORY = {
+    "ACTIVITY": Category.ACTIVITY,
+    "FAVORITES": Category.ACTIVITY,
+    "COMMENTS": Category.ACTIVITY,
+    "VIDEOS": Category.VIDEO,
+    "PROFILE": Category.PROFILE,
+    "FOLLOWING": Category.PROFILE,
+    "FOLLOWERS": Category.PROFILE,
+    "DIRECT_MESSAGES": Category.DIRECT_MESSAGE,
+}
+DOWNLOAD_SALT = "exports.api.download"
+# How long a download URL from task/status works: long enough to start a multi-GB download,
+# short enough that one copied into a log soon stops working.
+DOWNLOAD_URL_SECONDS = 15 * 60
+
+TASK_STATUS = {
+    ExportState.REQUESTED: "PROCESSING",
+    ExportState.PROCESSING: "PROCESSING",
+    ExportState.FETCHING: "PROCESSING",
+    ExportState.READY: "READY",
+    ExportState.FAILED: "FAILED",
+    ExportState.CANCELLED: "FAILED",
+    ExportState.EXPIRED: "EXPIRED",
+    # The stored archive was deleted after its retention (or by its owner): gone like an
+    # export TikTok let expire.
+    ExportState.DELETED: "EXPIRED",
+}
+
+
+class TaskApiError(Exception):
+    """A request the API refuses: `code` for programs, `message` for people, `status` the
+    HTTP status, `data` anything the caller can act on (the active task's id)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, data: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.data = data or {}
+
+
+def categories_for(data_types: object) -> list[str]:
+    """The smallest set of TikTok categories covering `data_types`. Raises TaskApiError
+    (400 invalid_params) for anything but a non-empty list of known data types."""
+    if not isinstance(data_types, list) or not data_types:
+        raise TaskApiError(400, "invalid_params", "data_types must be a non-empty list.")
+    unknown = [t for t in data_types if not isinstance(t, str) or t not in DATA_TYPE_CATEGORY]
+    if unknown:
+        known = ", ".join(DATA_TYPE_CATEGORY)
+        raise TaskApiError(
+            400, "invalid_params", f"Unknown data types {unknown!r}; known: {known}."[:500]
+        )
+    return sorted({DATA_TYPE_CATEGORY[t].value for t in data_types})
+
+
+def create_task(token: ApiToken, data_types: object, data_format: object = "json") -> str:
+    """Starts an export of the token owner's data through the dashboard's own service; returns
+    its task id. Raises TaskApiError: 400 invalid_params, 400 scope_not_authorized (a data
+    type the person did not allow at TikTok, or a once-only permission already used), 409
+    task_already_active (with the active task's id)."""
+    categories = categories_for(data_types)
+    if data_format not in DataFormat.values:
+        raise TaskApiError(400, "invalid_params", "data_format must be json or text.")
+    try:
+        export = request_export(token.user, categories, str(data_format))
+    except ExportNotAllowedError as refused:
+        raise TaskApiError(400, "scope_not_authorized", str(refused)) from None
+    except ExportAlreadyActiveError as busy:
+        data = {"task_id": str(busy.active.pk)} if busy.active else {}
+        raise TaskApiError(409, "task_already_active", str(busy), data) from None
+    return str(export.pk)
+
+
+def task_status(token: ApiToken, task_id: object) -> dict[str, Any]:
+    """The task's status as the API reports it, with `download_urls` when it is READY.
+    Raises TaskApiError: 400 invalid_params, 404 task_not_found (also for another person's
+    task: the two are not told apart)."""
+    export = _task_of(token, task_id)
+    status = TASK_STATUS[ExportState(export.state)]
+    data: dict[str, Any] = {
+        "task_id": str(export.pk),
+        "status": status,
+        "data_types": _data_types_of(export.categories),
+        "data_format": export.data_format,
+        "created_at": _timestamp(export.created_at),
+    }
+    if status == "READY":
+        data["download_urls"] = [download_url(token, export)]
+        data["size"] = export.archive_size
+        data["sha256"] = export.archive_sha256
+        data["expires_at"] = _timestamp(export.retention_until)
+    if status in ("FAILED", "EXPIRED"):
+        data["failure"] = _failure_of(export)
+    return data
+
+
+def download_url(token: ApiToken, export: ExportRequest) -> str:
+    """A link to the export's archive that works without a browser session for
+    DOWNLOAD_URL_SECONDS, and only while `token` is not revoked."""
+    signed = signing.TimestampSigner(salt=DOWNLOAD_SALT).sign_object(
+        {"export": str(export.pk), "token": token.pk}
+    )
+    return f"{settings.SITE_URL}/v2/data_portability/download/{signed}/"
+
+
+def resolve_download(signed: str) -> ExportRequest:
+    """The ready export a download link names. Raises TaskApiError: 410 download_url_expired,
+    404 download_not_found (forged, altered, its token revoked or expired, or the archive no
+    longer there)."""
+    try:
+        payload = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign_object(
+            signed, max_age=dt.timedelta(seconds=DOWNLOAD_URL_SECONDS)
+        )
+        export_id, token_id = uuid.UUID(payload["export"]), int(payload["token"])
+    except signing.SignatureExpired:
+        raise TaskApiError(
+            410, "download_url_expired", "This download URL has expired: ask task/status again."
+        ) from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise TaskApiError(404, "download_not_found", "No such download.") from None
+    token = ApiToken.objects.usable().select_related("user").filter(pk=token_id).first()
+    export = exports_for(token.user).filter(pk=export_id).first() if token else None
+    if export is None or not export.can_be_downloaded:
+        raise TaskApiError(404, "download_not_found", "No such download.")
+    return export
+
+
+def _task_of(token: ApiToken, task_id: object) -> ExportRequest:
+    if not isinstance(task_id, str):
+        raise TaskApiError(400, "invalid_params", "task_id must be a string.")
+    try:
+        export_id = uuid.UUID(task_id)
+    except ValueError:
+        raise TaskApiError(404, "task_not_found", "No such task.") from None
+    export = exports_for(token.user).filter(pk=export_id).first()
+    if export is None:
+        raise TaskApiError(404, "task_not_found", "No such task.")
+    return export
+
+
+def _data_types_of(categories: Iterable[str]) -> list[str]:
+    if Category.ALL_DATA in categories:
+        return list(DATA_TYPE_CATEGORY)
+    return [t for t, category in DATA_TYPE_CATEGORY.items() if category in categories]
+
+
+def _failure_of(export: ExportRequest) -> dict[str, str]:
+    if export.state == ExportState.CANCELLED:
+        return {"code": "task_cancelled", "message": _("The export was cancelled.")}
+    if export.state == ExportState.DELETED:
+        return {"code": "archive_deleted", "message": _("The stored archive was deleted.")}
+    if export.state == ExportState.EXPIRED:
+        return {
+            "code": "expired_at_tiktok",
+            "message": _("TikTok's copy expired before it could be fetched."),
+        }
+    return {
+        "code": export.failure_code or "failed",
+        "message": export.failure_reason or _("The export failed."),
+    }
+
+
+def _timestamp(moment: dt.datetime | None) -> int | None:
+    return int(moment.timestamp()) if moment else None
