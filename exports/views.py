@@ -25,7 +25,7 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import HttpResponseClientRedirect
 
-from exports import downloads, services
+from exports import crypto, downloads, services
 from exports.forms import ApiTokenForm, ChooseDataForm, ExportRequestForm
 from exports.models import ApiToken, ExportRequest, api_tokens_for, exports_for
 from exports.ratelimit import REQUEST_EXPORT, RESEND_EMAIL, SIGN_IN, rate_limited
@@ -240,34 +240,39 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     return render(request, "exports/delete_account.html", _account_facts(request))
 
 
+# A token just made waits in the session, encrypted, only until the page shows it once: the
+# page that shows it is a GET after a redirect, so reloading it cannot make a second token.
+NEW_TOKEN_SESSION_KEY = "exports.new_api_token"  # noqa: S105 - a session key name
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request: HttpRequest) -> HttpResponse:
-    """The person's API tokens for the task API: listed, made (shown once, on this answer
-    only), revoked from here."""
+    """The person's API tokens for the task API: listed, made (shown once), revoked here."""
     form = ApiTokenForm(request.POST or None)
-    created = None
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                row, created = services.create_api_token(
-                    request.user, form.cleaned_data["name"], form.validity()
-                )
-            except TooManyTokensError:
-                form.add_error(None, _("You have as many tokens as you may. Revoke one first."))
-            else:
-                messages.success(request, _("Token “%(name)s” made.") % {"name": row.name})
-                form = ApiTokenForm()
-        if form.errors:
-            status = 400
+    if request.method == "POST" and form.is_valid():
+        try:
+            row, token = services.create_api_token(
+                request.user, form.cleaned_data["name"], form.validity()
+            )
+        except TooManyTokensError:
+            form.add_error(None, _("You have as many tokens as you may. Revoke one first."))
+        else:
+            request.session[NEW_TOKEN_SESSION_KEY] = crypto.encrypt(token)
+            messages.success(request, _("Token “%(name)s” made.") % {"name": row.name})
+            return redirect("api_tokens")
+    sealed = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     response = render(
         request,
         "exports/api_tokens.html",
-        {"form": form, "created": created, "tokens": api_tokens_for(request.user)},
-        status=status,
+        {
+            "form": form,
+            "created": crypto.decrypt(sealed) if sealed else None,
+            "tokens": api_tokens_for(request.user),
+        },
+        status=400 if form.errors else 200,
     )
-    if created:
+    if sealed:
         response["Cache-Control"] = "no-store"  # the token must not linger in a cache
     return response
 

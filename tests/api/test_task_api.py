@@ -53,9 +53,12 @@ def test_a_token_made_on_its_page_is_shown_once_and_kept_only_as_a_digest(owner)
     client = Client()
     client.force_login(owner)
 
-    made = client.post(reverse("api_tokens"), {"name": "my backup script", "valid_for": "90"})
+    made = client.post(
+        reverse("api_tokens"), {"name": "my backup script", "valid_for": "90"}, follow=True
+    )
 
-    assert made.status_code == 200
+    # Redirected to a page that shows it: reloading that page makes no second token.
+    assert made.redirect_chain == [(reverse("api_tokens"), 302)]
     assert made.headers["Cache-Control"] == "no-store"
     token = made.context["created"]
     assert token.startswith("tte_")
@@ -68,7 +71,8 @@ def test_a_token_made_on_its_page_is_shown_once_and_kept_only_as_a_digest(owner)
     assert token not in dump_database()
     listed = client.get(reverse("api_tokens"))
     assert "my backup script" in listed.text
-    assert token not in listed.text
+    assert token not in listed.text, "shown once only"
+    assert ApiToken.objects.count() == 1
     assert row.prefix in listed.text
 
 
