@@ -138,6 +138,8 @@ LANGUAGES = [
     ("pl", "Polski"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# British date formats for English (see the module): the other languages keep Django's own.
+FORMAT_MODULE_PATH = ["portability_site.formats"]
 # The time zone of dates where the person's own is unknown (their browser tells it: see
 # exports.middleware.BrowserTimeZoneMiddleware).
 TIME_ZONE = env("TIME_ZONE", default="UTC")

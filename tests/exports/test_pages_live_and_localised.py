@@ -193,8 +193,8 @@ def test_dates_are_shown_in_the_time_zone_the_browser_reported(owner, client_of)
     client_of.cookies[TIME_ZONE_COOKIE] = "Europe/Lisbon"
     in_lisbon = client_of.get(reverse("export_detail", args=[export.pk])).text
 
-    assert "2 p.m." in in_warsaw  # CEST, UTC+2
-    assert "1 p.m." in in_lisbon  # WEST, UTC+1
+    assert "1 July 2026, 14:00" in in_warsaw  # CEST, UTC+2
+    assert "1 July 2026, 13:00" in in_lisbon  # WEST, UTC+1
 
 
 def test_a_time_zone_cookie_that_names_no_zone_is_ignored(owner, client_of):
@@ -206,7 +206,7 @@ def test_a_time_zone_cookie_that_names_no_zone_is_ignored(owner, client_of):
     page = client_of.get(reverse("export_detail", args=[export.pk]))
 
     assert page.status_code == 200
-    assert "noon" in page.text  # the site's default, UTC
+    assert "1 July 2026, 12:00" in page.text  # the site's default, UTC
 
 
 # The worker writes in the person's language ----------------------------------------------
@@ -298,3 +298,15 @@ def test_a_form_sent_without_its_csrf_token_gets_a_page_that_says_to_reload(owne
     assert refused.status_code == 403
     assert "That form had expired" in refused.text
     assert "Nothing was changed." in refused.text
+
+
+def test_english_dates_are_written_day_first_as_in_the_uk_and_ireland(owner, client_of):
+    export = make_ready_export(
+        owner, make_zip(), created_at=dt.datetime(2026, 3, 4, 17, 5, tzinfo=dt.UTC)
+    )
+
+    page = client_of.get(reverse("export_detail", args=[export.pk]))
+    dashboard = client_of.get(reverse("dashboard"))
+
+    assert "4 March 2026, 17:05" in page.text
+    assert "Asked 4 March 2026, 17:05" in dashboard.text
