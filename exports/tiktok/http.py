@@ -11,6 +11,7 @@ import requests
 import urllib3
 from django.conf import settings
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 
 from exports.tiktok.errors import (
     AccessTokenInvalidError,
@@ -189,6 +190,54 @@ def error_for_status(response: requests.Response, code: str, message: str) -> Ti
             code, message, http_status=response.status_code, retry_after=retry_after(response)
         )
     return PermanentTikTokError(code, message, http_status=response.status_code)
+
+
+@sensitive_variables("form")
+def post_oauth_form(
+    url: str, form: dict[str, str]
+) -> tuple[requests.Response, dict[str, Any] | None]:
+    """POSTs a form to one of Login Kit's OAuth endpoints (token, revoke). Returns TikTok's
+    answer and its JSON object body, or None where it has none. Raises TransientTikTokError
+    when TikTok cannot be reached."""
+    try:
+        response = _session.post(url, data=form, timeout=timeouts())
+    except requests.RequestException as error:
+        raise network_error(error) from None
+    try:
+        body = response.json()
+    except ValueError:
+        return response, None
+    return response, body if isinstance(body, dict) else None
+
+
+def oauth_error(
+    response: requests.Response,
+    body: dict[str, Any],
+    endpoint: str,
+    *,
+    unexplained_is_transient: bool = False,
+) -> TikTokError:
+    """The flat OAuth error an endpoint answered (tiktok-api.md §1.7), logged. Transient for
+    server_error, temporarily_unavailable, 429 and 5xx, and with `unexplained_is_transient`
+    for a failure that names no error; permanent otherwise."""
+    error = str(body.get("error") or "")
+    code = error or "invalid_response"
+    logger.warning(
+        "TikTok's %s endpoint answered %s with %s (log_id %s)",
+        endpoint,
+        response.status_code,
+        code,
+        body.get("log_id"),
+    )
+    description = str(body.get("error_description") or "")
+    transient = error in {"server_error", "temporarily_unavailable"} or (
+        unexplained_is_transient and not error
+    )
+    if transient or response.status_code == 429 or response.status_code >= 500:
+        return TransientTikTokError(
+            code, description, http_status=response.status_code, retry_after=retry_after(response)
+        )
+    return PermanentTikTokError(code, description, http_status=response.status_code)
 
 
 def retry_after(response: requests.Response) -> float | None:

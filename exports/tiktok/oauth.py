@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -17,18 +15,14 @@ from django.views.decorators.debug import sensitive_variables
 from exports.models import TikTokAuthorization
 from exports.tiktok.errors import PermanentTikTokError, TransientTikTokError
 from exports.tiktok.http import (
-    _session,
     call_v2,
     error_for_status,
-    network_error,
+    oauth_error,
+    post_oauth_form,
     redirect_uri,
-    retry_after,
-    timeouts,
     token_url,
     user_info_url,
 )
-
-logger = logging.getLogger("exports.tiktok")
 
 USER_INFO_FIELDS = ("open_id", "union_id", "avatar_url", "display_name")
 # An access token this close to its expiry is refreshed before use.
@@ -242,29 +236,9 @@ def _refresh_grant(refresh_token: str) -> TokenGrant:
 
 @sensitive_variables("form")
 def _token_request(form: dict[str, str]) -> TokenGrant:
-    try:
-        response = _session.post(token_url(), data=form, timeout=timeouts())
-    except requests.RequestException as error:
-        raise network_error(error) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    response, body = post_oauth_form(token_url(), form)
+    if body is None:
         raise error_for_status(response, "invalid_response", "TikTok's answer was not JSON.")
     if response.ok and "access_token" in body:
         return parse_token_response(body)
-    error = str(body.get("error") or "invalid_response")
-    description = str(body.get("error_description") or "")
-    logger.warning(
-        "TikTok's token endpoint answered %s with %s (log_id %s)",
-        response.status_code,
-        error,
-        body.get("log_id"),
-    )
-    transient = error in {"server_error", "temporarily_unavailable"}
-    if transient or response.status_code == 429 or response.status_code >= 500:
-        raise TransientTikTokError(
-            error, description, http_status=response.status_code, retry_after=retry_after(response)
-        )
-    raise PermanentTikTokError(error, description, http_status=response.status_code)
+    raise oauth_error(response, body, "token")

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-import requests
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from exports.tiktok.errors import PermanentTikTokError, TransientTikTokError
-from exports.tiktok.http import _session, api_base_url, network_error, retry_after, timeouts
+from exports.tiktok.http import api_base_url, oauth_error, post_oauth_form
 from exports.tiktok.oauth import current_access_token
-
-logger = logging.getLogger("exports.tiktok")
 
 
 def revoke_url() -> str:
@@ -38,32 +32,9 @@ def _revoke(access_token: str) -> None:
         "client_secret": settings.TIKTOK_CLIENT_SECRET,
         "token": access_token,
     }
-    try:
-        response = _session.post(revoke_url(), data=form, timeout=timeouts())
-    except requests.RequestException as error:
-        raise network_error(error) from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {}
-    error = str(body.get("error") or "")
-    if response.ok and not error:
+    response, body = post_oauth_form(revoke_url(), form)
+    body = body or {}  # success is an empty body (tiktok-api.md §1.6)
+    if response.ok and not body.get("error"):
         return
-    logger.warning(
-        "TikTok's revoke endpoint answered %s with %s (log_id %s)",
-        response.status_code,
-        error or "no JSON",
-        body.get("log_id"),
-    )
-    description = str(body.get("error_description") or "")
-    transient = error in {"server_error", "temporarily_unavailable", ""}
-    if transient or response.status_code == 429 or response.status_code >= 500:
-        raise TransientTikTokError(
-            error or "invalid_response",
-            description,
-            http_status=response.status_code,
-            retry_after=retry_after(response),
-        )
-    raise PermanentTikTokError(error, description, http_status=response.status_code)
+    # A failure that names no error is a proxy's or TikTok's hiccup: try again later.
+    raise oauth_error(response, body, "revoke", unexplained_is_transient=True)
