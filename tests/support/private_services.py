@@ -18,7 +18,6 @@ import itertools
 import os
 import pwd
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,13 @@ from exports.archive_store import archive_key
 from portability_site.celery import app as celery_app
 from tests.exports.conftest import start_sign_in
 from tests.support.browser import Browser
-from tests.support.processes import ROOT, celery_worker, free_port, wait_for_http
+from tests.support.processes import (
+    ROOT,
+    celery_worker,
+    free_port,
+    stop_process_group,
+    wait_for_http,
+)
 from tiktok_sandbox.archives import ArchiveSpec, archive_sha256_and_size
 from tiktok_sandbox.models import PortabilityRequest
 from tiktok_sandbox.personas import PERSONAS
@@ -335,17 +340,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
 def _environment(env: dict[str, str]) -> dict[str, str]:
     return {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
-
-
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        process.wait(timeout=10)
 
 
 def wait_for_log(log_path: Path, marker: str, process: subprocess.Popen[bytes]) -> None:

@@ -94,7 +94,7 @@ def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Po
             _wait_for_log(log_path, "ready.", process)
             yield process
         finally:
-            _stop_group(process)
+            stop_process_group(process)
 
 
 def _wait_for_log(log_path: Path, marker: str, process: subprocess.Popen[bytes]) -> None:
@@ -108,12 +108,14 @@ def _wait_for_log(log_path: Path, marker: str, process: subprocess.Popen[bytes])
     raise TimeoutError(f"worker not ready:\n{log_path.read_text(errors='replace')}")
 
 
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_process_group(process: subprocess.Popen[bytes], grace: float = 20) -> None:
+    """Stops a process started in a session of its own, with everything it started: SIGTERM,
+    `grace` seconds to finish, then SIGKILL. Reaps it either way."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
     except ProcessLookupError:
-        pass
+        process.wait(timeout=10)
