@@ -15,6 +15,21 @@ from exports.tiktok import TransientTikTokError
 # visibility timeout (4 h in settings), which must stay above this hard limit.
 FETCH_TIME_LIMIT = 3 * 3600
 
+# Bounded retries with backoff and jitter (Celery's default) for the two kinds of passing
+# failure a task can meet: the mail server, and TikTok.
+RETRY_EMAIL = {
+    "autoretry_for": (smtplib.SMTPException, OSError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+RETRY_TIKTOK = {
+    "autoretry_for": (TransientTikTokError,),
+    "retry_backoff": 15,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+
 
 @shared_task(acks_late=True, ignore_result=True)
 def submit_export_task(export_id: str) -> None:
@@ -37,38 +52,17 @@ def fetch_archive_task(export_id: str) -> None:
     services.fetch_archive(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_EMAIL)
 def notify_export_task(export_id: str) -> None:
     services.notify_export_outcome(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(TransientTikTokError,),
-    retry_backoff=15,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_TIKTOK)
 def cancel_at_tiktok_task(export_id: str) -> None:
     services.cancel_at_tiktok(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_EMAIL)
 def remind_before_deletion_task(export_id: str) -> None:
     services.remind_before_deletion(export_id)
 
@@ -78,14 +72,7 @@ def delete_expired_archive_task(export_id: str) -> None:
     services.delete_expired_archive(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(TransientTikTokError,),
-    retry_backoff=15,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+@shared_task(acks_late=True, ignore_result=True, **RETRY_TIKTOK)
 def withdraw_grant_task(authorization_id: str) -> None:
     services.withdraw_grant(authorization_id)
 
