@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
@@ -19,11 +19,17 @@ from django.utils import timezone
 TIME_ZONE_COOKIE = "tz"
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    # available_timezones() walks the zone database on disk at every call: once per process.
+    return frozenset(zoneinfo.available_timezones())
+
+
 @lru_cache(maxsize=512)
 def time_zone_named(name: str) -> zoneinfo.ZoneInfo | None:
     """The time zone an IANA name stands for, or None for anything else: the cookie is the
     visitor's to write, so it is looked up in the zone database and nowhere else."""
-    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+    if not name or len(name) > 64 or name not in _zone_names():
         return None
     return zoneinfo.ZoneInfo(name)
 
