@@ -38,7 +38,8 @@ def api_answer(
 ) -> JsonResponse:
     """The seed's envelope. log_id is the request id every log line of this request carries
     (portability_site/logs.py), so an operator finds what happened from a client's report."""
-    body: dict[str, Any] = {"error": {"code": code, "message": message, "log_id": _log_id()}}
+    log_id = current_request_id()
+    body: dict[str, Any] = {"error": {"code": code, "message": message, "log_id": log_id}}
     if data is not None:
         body = {"data": data, **body}
     response = JsonResponse(body, status=status)
@@ -142,7 +143,3 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise TaskApiError(400, "invalid_params", "The body must be a JSON object.")
     return body
-
-
-def _log_id() -> str:
-    return current_request_id()
