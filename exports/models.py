@@ -451,3 +451,17 @@ class ApiToken(models.Model):
     @property
     def has_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class RateLimitCounter(models.Model):
+    """How many times one caller has done one limited thing in the current fixed window
+    (exports.ratelimit). A row per limit and caller, counted up by one atomic upsert, so a burst
+    of concurrent requests is counted exactly on any database."""
+
+    key = models.CharField(max_length=255, unique=True)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count} in window {self.window}"

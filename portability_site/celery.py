@@ -9,8 +9,11 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import beat_init, worker_init
 from celery.worker.consumer import Consumer
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+
+from exports import taskqueue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portability_site.settings")
 
@@ -19,9 +22,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     # A copy of an archive can take hours: it goes to a queue of its own, consumed by a worker
     # of its own (`downloads` in the Procfile), so that the short steps never wait behind it.
-    # Routed by name, the way exports.queue publishes (send_task reads no task's own options).
-    task_routes={"exports.tasks.fetch_archive_task": {"queue": "downloads"}},
+    # Routed by name, the way exports.taskqueue publishes (send_task reads no task options).
+    task_routes={taskqueue.FETCH: {"queue": taskqueue.DOWNLOADS_QUEUE}},
     worker_consumer="portability_site.celery:BrokerLossConsumer",
+    beat_schedule={
+        "sweep-exports": {"task": taskqueue.SWEEP, "schedule": settings.EXPORT_SWEEP_INTERVAL},
+    },
 )
 app.autodiscover_tasks()
 

@@ -313,12 +313,7 @@ EXPORT_EMAIL_LINK_DAYS = env.int("EXPORT_EMAIL_LINK_DAYS", default=7)
 EXPORT_S3_PART_SIZE = env.int("EXPORT_S3_PART_SIZE", default=8 * 1024 * 1024)
 # Seconds a TikTok webhook's signature timestamp may differ from our clock.
 TIKTOK_WEBHOOK_TOLERANCE = env.int("TIKTOK_WEBHOOK_TOLERANCE", default=300)
-CELERY_BEAT_SCHEDULE = {
-    "sweep-exports": {
-        "task": "exports.tasks.sweep_exports_task",
-        "schedule": EXPORT_SWEEP_INTERVAL,
-    },
-}
+# beat runs the sweep every EXPORT_SWEEP_INTERVAL (portability_site/celery.py).
 
 # Fernet keys for the TikTok tokens at rest, newest first; separate from SECRET_KEY so that either
 # can be rotated alone (manage.py rotate_token_keys re-encrypts under the newest).

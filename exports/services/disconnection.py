@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from exports import queue
+from exports import taskqueue
 from exports.archive_store import archive_key, delete_archive, discard_partial
 from exports.models import (
     ACTIVE_STATES,
@@ -37,8 +37,6 @@ from exports.tiktok import AccessTokenInvalidError, PermanentTikTokError, Portab
 from exports.tiktok.revocation import revoke_grant
 
 logger = logging.getLogger(__name__)
-
-WITHDRAW_TASK = "exports.tasks.withdraw_grant_task"
 
 # Tries at withdrawing a grant before giving up on it. The access token then dies on its own
 # within a day; the refresh token would live on at TikTok until the person removes the app there.
@@ -191,7 +189,7 @@ def _withdraw(authorization: TikTokAuthorization, *, requests_to_cancel: list[in
     )
     authorization.withdraw_claimed_until = None
     authorization.save()
-    queue.enqueue(WITHDRAW_TASK, authorization.pk)
+    taskqueue.enqueue(taskqueue.WITHDRAW, authorization.pk)
 
 
 def _cancel_exports_under_way(user: AbstractBaseUser, kind: str) -> list[int]:

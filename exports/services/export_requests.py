@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from exports import queue
+from exports import taskqueue
 from exports.models import (
     ACTIVE_STATES,
     ExportEvent,
@@ -118,7 +118,7 @@ def request_export(
                 time_zone=timezone.get_current_timezone_name(),
             )
             export.record(ExportEvent.Kind.REQUESTED)
-            queue.enqueue(queue.SUBMIT, export.pk)
+            taskqueue.enqueue(taskqueue.SUBMIT, export.pk)
     except IntegrityError:
         active = exports_for(user).active().filter(scope=scope).first()
         raise ExportAlreadyActiveError(active) from None
@@ -144,5 +144,5 @@ def cancel_export(user: AbstractBaseUser, export_id: uuid.UUID) -> ExportRequest
         export.refresh_from_db()
         export.record(ExportEvent.Kind.CANCELLED)
         if export.tiktok_request_id is not None:
-            queue.enqueue(queue.CANCEL_AT_TIKTOK, export.pk)
+            taskqueue.enqueue(taskqueue.CANCEL_AT_TIKTOK, export.pk)
     return export

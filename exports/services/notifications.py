@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from exports import emails, queue
+from exports import emails, taskqueue
 from exports.models import EMAIL_ATTEMPTS, ExportEvent, ExportRequest, ExportState, exports_for
 from exports.services.locale import in_owner_locale
 
@@ -72,7 +72,7 @@ def resend_export_email(user: AbstractBaseUser, export_id: uuid.UUID) -> bool:
         )
         if again:
             export.record(ExportEvent.Kind.EMAIL_RESENT)
-            queue.enqueue(queue.NOTIFY, export.pk)
+            taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
     return bool(again)
 
 

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exports import queue
+from exports import taskqueue
 from exports.archive_store import (
     ArchiveInvalidError,
     StoredArchive,
@@ -133,7 +133,7 @@ def adopt_request(export_id: uuid.UUID, request_id: int) -> bool:
         )
         if adopted:
             ExportRequest.objects.get(pk=export_id).record(ExportEvent.Kind.ACCEPTED)
-            queue.enqueue(queue.CHECK, export_id)
+            taskqueue.enqueue(taskqueue.CHECK, export_id)
     return bool(adopted)
 
 
@@ -246,14 +246,14 @@ def _accepted(export: ExportRequest, request_id: int) -> None:
         )
         if moved:
             export.record(ExportEvent.Kind.ACCEPTED)
-            queue.enqueue(queue.CHECK, export.pk, delay=delay)
+            taskqueue.enqueue(taskqueue.CHECK, export.pk, delay=delay)
         else:
             # Cancelled while TikTok was being asked: remember the request to cancel it there.
             cancelled = ExportRequest.objects.filter(
                 pk=export.pk, state=ExportState.CANCELLED, tiktok_request_id__isnull=True
             ).update(tiktok_request_id=request_id)
             if cancelled:
-                queue.enqueue(queue.CANCEL_AT_TIKTOK, export.pk)
+                taskqueue.enqueue(taskqueue.CANCEL_AT_TIKTOK, export.pk)
 
 
 def _apply_status(export: ExportRequest, status: DataRequestStatus) -> None:
@@ -265,7 +265,7 @@ def _apply_status(export: ExportRequest, status: DataRequestStatus) -> None:
             next_step_at=timezone.now() + dt.timedelta(seconds=delay), **times
         )
         if waiting:
-            queue.publish(queue.CHECK, export.pk, delay=delay)
+            taskqueue.publish(taskqueue.CHECK, export.pk, delay=delay)
     elif status.status == "downloading":
         with transaction.atomic():
             moved = ExportRequest.objects.filter(pk=export.pk, state=ExportState.PROCESSING).update(
@@ -276,7 +276,7 @@ def _apply_status(export: ExportRequest, status: DataRequestStatus) -> None:
             )
             if moved:
                 export.record(ExportEvent.Kind.READY_AT_TIKTOK)
-                queue.enqueue(queue.FETCH, export.pk)
+                taskqueue.enqueue(taskqueue.FETCH, export.pk)
     elif status.status == "expired":
         _end(export, ExportState.EXPIRED, ExportEvent.Kind.EXPIRED)
     else:
@@ -349,7 +349,7 @@ def _stored(export: ExportRequest, owner: str, stored: StoredArchive) -> None:
         )
         if moved:
             export.record(ExportEvent.Kind.STORED)
-            queue.enqueue(queue.NOTIFY, export.pk)
+            taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
     if not moved:
         _discard_unwanted(export.pk, stored.key)
 
@@ -378,7 +378,7 @@ def _retry_fetch(export: ExportRequest, owner: str, error: Exception) -> None:
         )
         if released:
             export.record(ExportEvent.Kind.FETCH_FAILED, _describe(error))
-            queue.enqueue(queue.FETCH, export.pk, delay=delay)
+            taskqueue.enqueue(taskqueue.FETCH, export.pk, delay=delay)
     logger.warning("Copy of export %s failed (%s); retrying", export.pk, _describe(error))
 
 
@@ -405,9 +405,9 @@ def _retry_later(export: ExportRequest, error: TransientTikTokError, attempt: in
     waiting = ExportRequest.objects.filter(pk=export.pk, state=export.state).update(
         next_step_at=timezone.now() + dt.timedelta(seconds=delay)
     )
-    task = queue.SUBMIT if export.state == ExportState.REQUESTED else queue.CHECK
+    task = taskqueue.SUBMIT if export.state == ExportState.REQUESTED else taskqueue.CHECK
     if waiting:
-        queue.publish(task, export.pk, delay=delay)
+        taskqueue.publish(task, export.pk, delay=delay)
     logger.warning("TikTok call for export %s failed (%s); retrying", export.pk, error.code)
 
 
@@ -435,7 +435,7 @@ def _end(
         if ended:
             export.record(event, reason)
             if state in (ExportState.FAILED, ExportState.EXPIRED):
-                queue.enqueue(queue.NOTIFY, export.pk)
+                taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
 
 
 def _describe(error: Any) -> str:

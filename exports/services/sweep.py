@@ -8,9 +8,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from exports import queue
+from exports import taskqueue
 from exports.models import ExportRequest, ExportState, TikTokAuthorization
-from exports.services.disconnection import WITHDRAW_TASK
 
 
 def sweep_exports(now: dt.datetime | None = None) -> dict[str, int]:
@@ -23,12 +22,12 @@ def sweep_exports(now: dt.datetime | None = None) -> dict[str, int]:
     rows = ExportRequest.objects
     reminder = dt.timedelta(hours=settings.EXPORT_REMINDER_HOURS)
     due = {
-        queue.SUBMIT: rows.due(ExportState.REQUESTED, now),
-        queue.CHECK: rows.due(ExportState.PROCESSING, now),
-        queue.FETCH: rows.fetch_lease_lapsed(now),
-        queue.NOTIFY: rows.awaiting_notification(now),
-        queue.REMIND: rows.due_for_reminder(now, reminder),
-        queue.DELETE: rows.due_for_deletion(now),
+        taskqueue.SUBMIT: rows.due(ExportState.REQUESTED, now),
+        taskqueue.CHECK: rows.due(ExportState.PROCESSING, now),
+        taskqueue.FETCH: rows.fetch_lease_lapsed(now),
+        taskqueue.NOTIFY: rows.awaiting_notification(now),
+        taskqueue.REMIND: rows.due_for_reminder(now, reminder),
+        taskqueue.DELETE: rows.due_for_deletion(now),
     }
     recently = now - dt.timedelta(seconds=5 * settings.EXPORT_SWEEP_INTERVAL)
     not_recently_published = Q(last_published_at__isnull=True) | Q(last_published_at__lt=recently)
@@ -44,7 +43,7 @@ def sweep_exports(now: dt.datetime | None = None) -> dict[str, int]:
     ExportRequest.objects.filter(pk__in=everything).update(last_published_at=now)
     for task_name, ids in work.items():
         for export_id in ids:
-            queue.publish(task_name, export_id)
+            taskqueue.publish(task_name, export_id)
     return {task_name.rsplit(".", 1)[-1]: len(ids) for task_name, ids in work.items()}
 
 
@@ -56,5 +55,5 @@ def sweep_withdrawals(now: dt.datetime | None = None) -> int:
     due = TikTokAuthorization.objects.withdrawal_due(now).order_by("withdrawn_at")
     ids = list(due.values_list("pk", flat=True)[:500])
     for authorization_id in ids:
-        queue.publish(WITHDRAW_TASK, authorization_id)
+        taskqueue.publish(taskqueue.WITHDRAW, authorization_id)
     return len(ids)

@@ -11,7 +11,7 @@ import time
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exports import queue
+from exports import taskqueue
 from exports.models import ExportRequest, ExportState, TikTokAccessRemoval, WebhookReceipt
 from exports.services.disconnection import remove_access
 from exports.services.pipeline import adopt_request
@@ -70,7 +70,7 @@ def _act_on(name: str, event: dict) -> str:
     ExportRequest.objects.filter(pk=export_id, state=ExportState.PROCESSING).update(
         next_step_at=timezone.now()
     )
-    queue.enqueue(queue.CHECK, export_id)
+    taskqueue.enqueue(taskqueue.CHECK, export_id)
     return "checking now"
 
 

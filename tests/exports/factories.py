@@ -98,7 +98,7 @@ class Published(list):
 @pytest.fixture
 def published(monkeypatch: pytest.MonkeyPatch) -> Published:
     recorder = Published()
-    monkeypatch.setattr("exports.queue.publish", recorder)
+    monkeypatch.setattr("exports.taskqueue.publish", recorder)
     return recorder
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from exports import queue
+from exports import taskqueue
 from tests.support.browser import Browser
 from tests.support.private_services import (
     Deployment,
@@ -121,8 +121,8 @@ def test_after_redis_restarts_while_idle_the_worker_consumes_again_and_exports_g
 
     # Canaries on both queues: steps of exports that do not exist, which run and do nothing.
     canaries = [
-        redis_site.publish(queue.CHECK, str(uuid.uuid4())),
-        redis_site.publish(queue.FETCH, str(uuid.uuid4())),
+        redis_site.publish(taskqueue.CHECK, str(uuid.uuid4())),
+        redis_site.publish(taskqueue.FETCH, str(uuid.uuid4())),
     ]
     deadline = time.monotonic() + 60
     while not all(consumed(redis_site, canary) for canary in canaries):

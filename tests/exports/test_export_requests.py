@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from exports import queue, services
+from exports import services, taskqueue
 from exports.models import ExportRequest, ExportState
 from tests.exports import factories
 from tests.exports.factories import authorize, make_export, make_user
@@ -101,7 +101,7 @@ def test_asking_for_a_granted_category_creates_the_export_and_publishes_its_subm
         "portability.activity.single",
         ["activity"],
     )
-    assert [p.task for p in published.of(export.pk)] == [queue.SUBMIT]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.SUBMIT]
 
 
 def test_an_unknown_category_is_refused_with_400_and_a_message(client, db):
@@ -219,7 +219,7 @@ def test_two_concurrent_requests_create_exactly_one_export(published):
     assert ExportRequest.objects.count() == 1
     assert refused[0].active is not None
     assert refused[0].active.pk == created[0].pk
-    assert [p.task for p in published] == [queue.SUBMIT]
+    assert [p.task for p in published] == [taskqueue.SUBMIT]
 
 
 # Cancelling --------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_cancelling_an_export_tiktok_is_preparing_cancels_it_there_too(
     export.refresh_from_db()
     assert export.state == ExportState.CANCELLED
     assert export.next_step_at is None
-    assert [p.task for p in published.of(export.pk)] == [queue.CANCEL_AT_TIKTOK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.CANCEL_AT_TIKTOK]
 
 
 def test_cancelling_an_export_tiktok_never_accepted_tells_tiktok_nothing(

@@ -14,7 +14,7 @@ import responses
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from exports import queue, services
+from exports import services, taskqueue
 from exports.models import ExportEvent, ExportRequest, ExportState
 from exports.services import pipeline
 from exports.services.export_requests import used_up_scopes
@@ -34,8 +34,8 @@ archive_dirs = factories.archive_dirs
 published = factories.published
 
 SINGLE = "portability.all.single"
-# exports.queue.publish itself, before the recorder fixture stands in for it.
-REAL_PUBLISH = queue.publish
+# exports.taskqueue.publish itself, before the recorder fixture stands in for it.
+REAL_PUBLISH = taskqueue.publish
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +127,7 @@ def test_a_late_answer_for_a_cancelled_export_does_not_replace_its_request(
 
     export.refresh_from_db()
     assert export.tiktok_request_id == 111
-    assert [p.task for p in published.of(export.pk)].count(queue.CANCEL_AT_TIKTOK) == 1
+    assert [p.task for p in published.of(export.pk)].count(taskqueue.CANCEL_AT_TIKTOK) == 1
 
 
 def test_a_new_grant_makes_a_used_once_only_scope_usable_again(user):
@@ -147,18 +147,18 @@ def test_a_step_waiting_in_a_busy_queue_is_not_published_every_sweep(user, publi
     services.sweep_exports()
     services.sweep_exports()
 
-    assert [p.task for p in published.of(export.pk)] == [queue.FETCH]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.FETCH]
 
 
 def test_a_long_wait_never_becomes_a_countdown_beyond_the_polling_cap(settings, monkeypatch):
     settings.EXPORT_POLL_MAX = 600.0
     sent: list[dict] = []
     monkeypatch.setattr(
-        "exports.queue.current_app.send_task", lambda *args, **kwargs: sent.append(kwargs)
+        "exports.taskqueue.current_app.send_task", lambda *args, **kwargs: sent.append(kwargs)
     )
 
-    REAL_PUBLISH(queue.CHECK, "some-export", delay=7 * 24 * 3600)
-    REAL_PUBLISH(queue.CHECK, "some-export", delay=30)
+    REAL_PUBLISH(taskqueue.CHECK, "some-export", delay=7 * 24 * 3600)
+    REAL_PUBLISH(taskqueue.CHECK, "some-export", delay=30)
 
     assert [message["countdown"] for message in sent] == [600.0, 30]
 
@@ -187,7 +187,7 @@ def test_leftovers_of_a_copy_that_ended_are_removed_by_the_sweep(user, published
     services.sweep_exports()
     services.delete_expired_archive(export.pk)
 
-    assert (queue.DELETE, str(export.pk)) in published.pairs()
+    assert (taskqueue.DELETE, str(export.pk)) in published.pairs()
     assert not leftover.exists()
     export.refresh_from_db()
     assert export.archive_deleted_at is not None

@@ -15,7 +15,7 @@ import responses
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from exports import queue, services
+from exports import services, taskqueue
 from exports.archive_store import archive_key
 from exports.models import ExportEvent, ExportRequest, ExportState
 from exports.services import pipeline
@@ -123,7 +123,7 @@ def test_submit_moves_the_export_to_processing_with_tiktoks_int64_id(
         "data_format": "json",
         "category_selection_list": ["all_data"],
     }
-    assert [p.task for p in published.of(export.pk)] == [queue.SUBMIT, queue.CHECK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.SUBMIT, taskqueue.CHECK]
     assert published.of(export.pk)[-1].delay > 0
 
 
@@ -153,7 +153,7 @@ def test_a_permanent_refusal_of_the_request_fails_the_export_with_a_readable_rea
     assert code not in export.failure_reason  # words for a person, not TikTok's code
     assert export.next_step_at is None
     assert kinds(export) == [ExportEvent.Kind.FAILED]
-    assert [p.task for p in published.of(export.pk)] == [queue.NOTIFY]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
 
 
 @pytest.mark.parametrize(
@@ -187,7 +187,7 @@ def test_a_transient_failure_keeps_the_export_requested_and_publishes_a_retry(
     assert export.submit_attempts == 1
     assert seconds_until(export.next_step_at) >= at_least - 1
     retries = published.of(export.pk)
-    assert [p.task for p in retries] == [queue.SUBMIT]
+    assert [p.task for p in retries] == [taskqueue.SUBMIT]
     assert retries[0].delay >= at_least
 
 
@@ -238,7 +238,7 @@ def test_an_export_cancelled_while_tiktok_accepts_it_is_cancelled_there_too(
     export.refresh_from_db()
     assert export.state == ExportState.CANCELLED
     assert export.tiktok_request_id == BIG_REQUEST_ID
-    assert [p.task for p in published.of(export.pk)] == [queue.CANCEL_AT_TIKTOK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.CANCEL_AT_TIKTOK]
 
 
 # Check -------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_pending_keeps_checking_later_and_backs_off(user, published):
     assert export.check_count == 2
     assert 0 < first_wait < second_wait
     delays = [p.delay for p in published.of(export.pk)]
-    assert [p.task for p in published.of(export.pk)] == [queue.CHECK, queue.CHECK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.CHECK, taskqueue.CHECK]
     assert 0 < delays[0] < delays[1]
     assert export.tiktok_apply_time == dt.datetime(2023, 12, 21, 19, 29, 49, tzinfo=dt.UTC)
 
@@ -279,13 +279,13 @@ def test_downloading_at_tiktok_starts_the_copy(user, published, django_capture_o
     assert export.tiktok_ready_at is not None
     assert seconds_until(export.next_step_at) <= 0
     assert kinds(export) == [ExportEvent.Kind.READY_AT_TIKTOK]
-    assert [p.task for p in published.of(export.pk)] == [queue.FETCH]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.FETCH]
 
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
     [
-        ("expired", (ExportState.EXPIRED, [queue.NOTIFY])),
+        ("expired", (ExportState.EXPIRED, [taskqueue.NOTIFY])),
         ("cancelled", (ExportState.CANCELLED, [])),
     ],
 )
@@ -343,7 +343,7 @@ def test_a_valid_zip_is_stored_checked_and_ready(
         assert stored.read() == archive
     assert spool_files(spool) == []
     assert kinds(export) == [ExportEvent.Kind.STORED]
-    assert [p.task for p in published.of(export.pk)] == [queue.NOTIFY]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
 
 
 BROKEN_BODIES = {
@@ -371,7 +371,7 @@ def test_a_broken_archive_never_reaches_ready_and_is_retried_then_failed(
         assert export.fetch_attempts == attempt
         assert (export.lease_owner, export.lease_expires_at) == ("", None)
         assert seconds_until(export.next_step_at) > 0
-        assert published[-1].task == queue.FETCH
+        assert published[-1].task == taskqueue.FETCH
         assert published[-1].delay > 0
         assert stored_files(media) == []
         assert spool_files(spool) == []
@@ -390,7 +390,7 @@ def test_a_broken_archive_never_reaches_ready_and_is_retried_then_failed(
         ExportEvent.Kind.FAILED
     ]
     assert len(responses.calls) == ATTEMPTS
-    assert published[-1].task == queue.NOTIFY
+    assert published[-1].task == taskqueue.NOTIFY
 
 
 @pytest.mark.parametrize(
@@ -479,7 +479,7 @@ def test_a_second_fetch_returns_at_once_while_the_first_holds_the_lease(
     assert len(responses.calls) == 1
     export.refresh_from_db()
     assert export.state == ExportState.READY
-    assert [p.task for p in published.of(export.pk)] == [queue.NOTIFY]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
 
 
 @responses.activate
@@ -568,13 +568,13 @@ def test_sweep_publishes_exactly_the_due_steps_and_the_missing_notifications(db,
     counts = services.sweep_exports(now)
 
     expected = {
-        (queue.SUBMIT, "requested_due"),
-        (queue.CHECK, "processing_due"),
-        (queue.FETCH, "fetching_unleased"),
-        (queue.FETCH, "fetching_lease_lapsed"),
-        (queue.NOTIFY, "ready_unnotified"),
-        (queue.NOTIFY, "failed_unnotified"),
-        (queue.NOTIFY, "expired_unnotified"),
+        (taskqueue.SUBMIT, "requested_due"),
+        (taskqueue.CHECK, "processing_due"),
+        (taskqueue.FETCH, "fetching_unleased"),
+        (taskqueue.FETCH, "fetching_lease_lapsed"),
+        (taskqueue.NOTIFY, "ready_unnotified"),
+        (taskqueue.NOTIFY, "failed_unnotified"),
+        (taskqueue.NOTIFY, "expired_unnotified"),
     }
     assert published.pairs() == {(task, str(exports[name].pk)) for task, name in expected}
     assert len(published) == len(expected)

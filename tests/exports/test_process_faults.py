@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from exports import queue
+from exports import taskqueue
 from tests.support.private_services import (
     Deployment,
     PrivateRedis,
@@ -127,10 +127,10 @@ def test_the_copy_delivered_again_and_again_downloads_once_and_the_duplicates_le
     with site.worker("first"), site.worker("second"):
         export_id = start_export(site, 2, "amara@example.org")
         site.wait_for_copy(export_id, 0.1)
-        (running,) = site.unacknowledged(queue.FETCH, export_id)
+        (running,) = site.unacknowledged(taskqueue.FETCH, export_id)
 
-        duplicates = [site.publish(queue.FETCH, export_id, task_id=str(uuid.uuid4()))]
-        duplicates += [site.publish(queue.FETCH, export_id) for _ in range(2)]
+        duplicates = [site.publish(taskqueue.FETCH, export_id, task_id=str(uuid.uuid4()))]
+        duplicates += [site.publish(taskqueue.FETCH, export_id) for _ in range(2)]
         # What Redis does when the visibility timeout passes while the task still runs.
         redeliver(site.redis.url(0), running)
 

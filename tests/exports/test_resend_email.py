@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from exports import queue, services
+from exports import services, taskqueue
 from exports.models import ExportEvent, ExportRequest, ExportState
 from exports.services.notifications import export_link
 from tests.exports import factories
@@ -72,7 +72,7 @@ def test_the_resend_is_published_for_the_worker_after_the_ask_commits(
     with django_capture_on_commit_callbacks(execute=True):
         resend(client, export)
 
-    assert (queue.NOTIFY, str(export.pk)) in published.pairs()
+    assert (taskqueue.NOTIFY, str(export.pk)) in published.pairs()
 
 
 def test_asking_twice_before_it_went_says_it_is_on_its_way(client, owner, export, mailoutbox):

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
-from exports import queue, services
+from exports import services, taskqueue
 from exports.models import ExportState
 from tests.exports import factories
 from tests.exports.factories import authorize, make_ready_export, make_user, make_zip
@@ -52,8 +52,8 @@ def test_the_sweep_reminds_once_before_deletion_and_the_owner_gets_one_email(
     services.remind_before_deletion(export.pk)
     services.remind_before_deletion(export.pk)
 
-    assert (queue.REMIND, str(export.pk)) in published.pairs()
-    assert (queue.REMIND, str(later.pk)) not in published.pairs()
+    assert (taskqueue.REMIND, str(export.pk)) in published.pairs()
+    assert (taskqueue.REMIND, str(later.pk)) not in published.pairs()
     assert len(mailoutbox) == 1
     assert "will be deleted soon" in mailoutbox[0].subject
     assert "/exports/link/" in mailoutbox[0].body
@@ -82,7 +82,7 @@ def test_an_archive_past_its_retention_is_deleted_and_the_row_says_so(owner, cli
     services.delete_expired_archive(export.pk)
     services.delete_expired_archive(export.pk)
 
-    assert (queue.DELETE, str(export.pk)) in published.pairs()
+    assert (taskqueue.DELETE, str(export.pk)) in published.pairs()
     export.refresh_from_db()
     assert export.state == ExportState.DELETED
     assert export.archive_key == ""
@@ -127,7 +127,7 @@ def test_a_deletion_that_fails_in_storage_is_finished_by_the_next_sweep(
     services.sweep_exports()
     services.delete_expired_archive(export.pk)
 
-    assert (queue.DELETE, str(export.pk)) in published.pairs()
+    assert (taskqueue.DELETE, str(export.pk)) in published.pairs()
     export.refresh_from_db()
     assert export.archive_deleted_at is not None
     assert not default_storage.exists(key)

@@ -9,7 +9,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from exports import queue
+from exports import taskqueue
 from exports.models import ExportRequest, ExportState, WebhookReceipt
 from tests.exports import factories
 from tests.exports.factories import BIG_REQUEST_ID, make_export, make_user, sign_webhook
@@ -68,7 +68,7 @@ def test_a_signed_download_ready_makes_the_check_happen_now(
     export.refresh_from_db()
     assert export.state == ExportState.PROCESSING
     assert export.next_step_at <= timezone.now()
-    assert [p.task for p in published.of(export.pk)] == [queue.CHECK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.CHECK]
 
 
 def test_the_header_name_is_read_case_insensitively(
@@ -80,7 +80,7 @@ def test_the_header_name_is_read_case_insensitively(
         response = deliver(client, body, sign_webhook(body, int(time.time())), "Tiktok-Signature")
 
     assert response.status_code == 200
-    assert [p.task for p in published.of(export.pk)] == [queue.CHECK]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.CHECK]
 
 
 def bad_signatures(body: bytes) -> dict[str, tuple[bytes, str | None]]:
@@ -126,7 +126,7 @@ def test_the_same_delivery_twice_is_acted_on_once(
         second = deliver(client, body, signature)
 
     assert (first.status_code, second.status_code) == (200, 200)
-    assert [p.task for p in published] == [queue.CHECK]
+    assert [p.task for p in published] == [taskqueue.CHECK]
     assert unchanged(export)  # the redelivery did not pull the check forward again
 
 

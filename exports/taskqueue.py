@@ -1,4 +1,4 @@
-"""Publishing work for the Celery worker.
+"""Publishing work for the Celery worker, and the name of every task.
 
 Services publish through here and never import the tasks: a task is named, published only after
 the transaction that made its work due has committed, and a broker that cannot be reached costs
@@ -24,6 +24,10 @@ NOTIFY = "exports.tasks.notify_export_task"
 CANCEL_AT_TIKTOK = "exports.tasks.cancel_at_tiktok_task"
 REMIND = "exports.tasks.remind_before_deletion_task"
 DELETE = "exports.tasks.delete_expired_archive_task"
+WITHDRAW = "exports.tasks.withdraw_grant_task"
+SWEEP = "exports.tasks.sweep_exports_task"
+# The queue of the long archive copies, which a worker of its own consumes (see celery.py).
+DOWNLOADS_QUEUE = "downloads"
 
 
 def enqueue(task_name: str, export_id: object, *, delay: float = 0.0) -> None:
