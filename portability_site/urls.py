@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import include, path, re_path
 
+from exports.email_confirmation import confirm_email
+
 
 def not_offered(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
     raise Http404
@@ -15,6 +17,10 @@ urlpatterns = [
     # allauth pages for local passwords and for connecting more accounts: this site has neither
     # (sign-in is through TikTok only), so they do not exist here.
     re_path(r"^accounts/(signup|password|reauthenticate|login/code|3rdparty)/", not_offered),
+    # allauth's confirmation page would sign a person out on opening a link (see the module).
+    re_path(
+        r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", confirm_email, name="account_confirm_email"
+    ),
     path("accounts/", include("allauth.urls")),
     # Django's set_language view: the language picker in the footer posts to it.
     path("i18n/", include("django.conf.urls.i18n")),
