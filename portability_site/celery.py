@@ -7,13 +7,20 @@ import sys
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import (
+    beat_init,
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
 from celery.worker.consumer import Consumer
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from exports import taskqueue
+from portability_site import logs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portability_site.settings")
 
@@ -30,6 +37,12 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+# The request id of a page or an API call goes along to the worker's log lines of the steps it
+# caused (portability_site/logs.py). Strong references: the handlers live in a module.
+before_task_publish.connect(logs.add_request_id_to_task, dispatch_uid="logs.request_id.publish")
+task_prerun.connect(logs.use_request_id_of_task, dispatch_uid="logs.request_id.prerun")
+task_postrun.connect(logs.forget_request_id_of_task, dispatch_uid="logs.request_id.postrun")
 
 
 def _already_closed() -> None:

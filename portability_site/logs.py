@@ -4,6 +4,16 @@ formatter that writes one JSON object per line for log collectors.
 Wiring (portability_site/settings.py): RequestIdMiddleware first in MIDDLEWARE; RequestIdFilter on
 the console handler, so that every record reaching it carries `request_id`; the handler's
 formatter is JsonFormatter (LOG_FORMAT=json) or a plain format that shows %(request_id)s.
+
+Into the Celery workers (the handlers are connected in portability_site/celery.py): a task
+published while a request is handled carries the request's id in a message header
+(`request_id`, put there by add_request_id_to_task on before_task_publish), and the worker runs
+the task with that id in request_id_var (use_request_id_of_task on task_prerun, reset by
+forget_request_id_of_task on task_postrun). Every log line of the task then carries it,
+Celery's own "succeeded" and "retry" lines included; its "received" line comes before the task
+runs and shows "-". A task the step publishes in turn carries the same id on, so every later
+step a request caused shows it too. A task published outside any request (beat's sweep)
+carries no id, and its lines show "-".
 """
 
 from __future__ import annotations
@@ -13,8 +23,9 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
@@ -123,3 +134,37 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = self.formatStack(record.stack_info)
         # ensure_ascii also escapes U+2028 and U+2029, which some readers take for line breaks.
         return json.dumps(entry, ensure_ascii=True)
+
+
+# The message header that carries the request id to the worker. Celery puts custom headers on
+# the task's request (task.request.request_id).
+TASK_HEADER = "request_id"
+# Where use_request_id_of_task keeps, on the task's request, what forget_request_id_of_task
+# resets: one per run of a task, in the thread that runs it.
+_RESET_ATTRIBUTE = "_request_id_reset"
+
+
+def add_request_id_to_task(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """before_task_publish: the current request id goes into the message's headers (changed in
+    place, as Celery sends them), unless there is none."""
+    request_id = current_request_id()
+    if headers is not None and request_id != NO_REQUEST_ID:
+        headers[TASK_HEADER] = request_id
+
+
+def use_request_id_of_task(task: Any = None, **kwargs: Any) -> None:
+    """task_prerun: the task runs with the request id of its message, or "-" without one (a
+    worker process runs one task after another: the previous one's id must not stay)."""
+    request = getattr(task, "request", None)
+    carried = getattr(request, TASK_HEADER, None)
+    request_id = sane_request_id(carried if isinstance(carried, str) else None)
+    token = request_id_var.set(request_id or NO_REQUEST_ID)
+    if request is not None:
+        setattr(request, _RESET_ATTRIBUTE, token)
+
+
+def forget_request_id_of_task(task: Any = None, **kwargs: Any) -> None:
+    """task_postrun: back to the id the worker had before the task ("-")."""
+    token: Token[str] | None = getattr(getattr(task, "request", None), _RESET_ATTRIBUTE, None)
+    if token is not None:
+        request_id_var.reset(token)
