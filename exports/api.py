@@ -21,7 +21,13 @@ from exports import downloads
 from exports.models import ApiToken
 from exports.ratelimit import REQUEST_EXPORT, seconds_to_wait
 from exports.services.api_tokens import authenticate_api_token
-from exports.services.task_api import TaskApiError, create_task, resolve_download, task_status
+from exports.services.task_api import (
+    TaskApiError,
+    create_task,
+    new_task_of,
+    resolve_download,
+    task_status,
+)
 from portability_site.logs import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,8 @@ logger = logging.getLogger(__name__)
 OPENAPI_DOCUMENT = Path(__file__).with_name("openapi.yaml")
 # A task API body is a few hundred bytes; anything much larger is not one.
 MAX_BODY_BYTES = 16 * 1024
+# A task API body nests two levels ({"data_types": [...]}); much deeper is not one.
+MAX_BODY_DEPTH = 32
 
 ApiView = Callable[[HttpRequest, ApiToken, dict[str, Any]], JsonResponse]
 
@@ -74,6 +82,9 @@ def task_endpoint(view: ApiView) -> Callable[[HttpRequest], HttpResponse]:
 
 @task_endpoint
 def create(request: HttpRequest, token: ApiToken, body: dict[str, Any]) -> JsonResponse:
+    # Read first: only a call that would start an export counts against the person's export
+    # limit, which the dashboard's form shares, so a script's bad calls cannot lock them out.
+    task = new_task_of(body)
     wait = seconds_to_wait(REQUEST_EXPORT, f"user:{token.user_id}")
     if wait is not None:
         response = api_answer(
@@ -81,7 +92,7 @@ def create(request: HttpRequest, token: ApiToken, body: dict[str, Any]) -> JsonR
         )
         response["Retry-After"] = str(wait)
         return response
-    task_id = create_task(token, body.get("data_types"), body.get("data_format", "json"))
+    task_id = create_task(token, task)
     logger.info("Task API: user %s started export %s", token.user_id, task_id)
     return api_answer(200, {"task_id": task_id})
 
@@ -136,10 +147,31 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
         raise too_large from None
     if len(raw) > MAX_BODY_BYTES:
         raise too_large
+    too_deep = TaskApiError(400, "invalid_params", "The body nests too deeply.")
     try:
         body = json.loads(raw or b"null")
+    except RecursionError:  # deeper than the parser can go: no task body is
+        raise too_deep from None
     except (ValueError, UnicodeDecodeError):
         raise TaskApiError(400, "invalid_params", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise TaskApiError(400, "invalid_params", "The body must be a JSON object.")
+    # What the parser could still read may be too deep for what comes after it (repr in an
+    # error message, JSON encoding): a task body is two levels deep.
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise too_deep
     return body
+
+
+def _depth(value: object) -> int:
+    """How deeply `value` nests lists and objects, found without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            pending.extend((child, depth + 1) for child in item)
+    return deepest

@@ -1,24 +1,35 @@
 """Limits on how often one person, or before sign-in one network address, may do what costs
 TikTok calls or sends email: signing in, asking for exports, asking for an email again.
 
-Counts live in the shared cache (Redis in production) in fixed windows. The cache being down
-lets requests through rather than failing them: the limits protect TikTok and the mail server
-from floods, and a cache outage is no flood.
+Counts are kept in fixed windows, each counted up by one atomic step so that a burst of
+concurrent requests is counted exactly: in Redis when the cache is Django's Redis cache
+(production), else in the database (the embedded setup, whose file cache cannot count: its
+`incr` is a get and a set). The store being down lets requests through rather than failing
+them: the limits protect TikTok and the mail server from floods, and an outage is no flood.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import hashlib
 import ipaddress
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import OperationalError, connections, router
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from exports.models import RateLimitCounter
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +48,110 @@ SIGN_IN = RateLimit("sign-in", limit=20, window_seconds=15 * 60, per_user=False)
 REQUEST_EXPORT = RateLimit("request-export", limit=10, window_seconds=60 * 60, per_user=True)
 # Every resend is an email to a real mailbox.
 RESEND_EMAIL = RateLimit("resend-email", limit=3, window_seconds=60 * 60, per_user=True)
+
+
+class CountersUnavailableError(Exception):
+    """The store the counts live in cannot be reached (a real outage, not a bug)."""
+
+
+class Counters(Protocol):
+    def count(self, key: str, window: int, ends_at: int) -> int:
+        """Counts one more hit on `key` in fixed window number `window`, which ends at the Unix
+        time `ends_at`; returns the hits in that window so far, this one included. Raises
+        CountersUnavailableError when the store is down."""
+
+    def delete_expired(self, now: dt.datetime) -> int:
+        """Deletes the counts of windows that ended before `now`; returns how many."""
+
+
+class RedisCounters:
+    """Counts in the Redis behind Django's RedisCache: one key per window, created with its
+    expiry and counted up in the same MULTI, so later hits never extend it (Django's own
+    `add` + `incr` is three round trips, and its `incr` can recreate a key that has just
+    expired without any expiry)."""
+
+    def __init__(self, backend: RedisCache) -> None:
+        self.backend = backend
+
+    def count(self, key: str, window: int, ends_at: int) -> int:
+        redis_key = self.backend.make_key(f"{key}:{window}")
+        expires_in = max(1, math.ceil(ends_at - time.time()))
+        try:
+            # Django's RedisCache has no public door to its client, and INCR needs one.
+            client = self.backend._cache.get_client(redis_key, write=True)
+            pipeline = client.pipeline(transaction=True)
+            pipeline.set(redis_key, 0, ex=expires_in, nx=True)
+            pipeline.incr(redis_key)
+            _created, hits = pipeline.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as outage:
+            raise CountersUnavailableError(str(outage)) from outage
+        return int(hits)
+
+    def delete_expired(self, now: dt.datetime) -> int:
+        return 0  # Redis expires the keys itself
+
+
+class DatabaseCounters:
+    """Counts in the RateLimitCounter table: one row per limit and caller, counted up (or
+    started again in a new window) by one upsert, atomic on PostgreSQL and SQLite (3.35+, for
+    RETURNING). On SQLite concurrent writers wait their turn (the settings' busy timeout)."""
+
+    # Longer keys (an odd X-Forwarded-For entry) are counted under their digest.
+    MAX_KEY_LENGTH = RateLimitCounter._meta.get_field("key").max_length or 255
+
+    def count(self, key: str, window: int, ends_at: int) -> int:
+        if len(key) > self.MAX_KEY_LENGTH:
+            key = "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        connection = connections[router.db_for_write(RateLimitCounter)]
+        expires_at = dt.datetime.fromtimestamp(ends_at, tz=dt.UTC)
+        params = [key, window, connection.ops.adapt_datetimefield_value(expires_at)]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(_upsert_sql(connection.ops.quote_name), params)
+                (hits,) = cursor.fetchone()
+        except OperationalError as outage:
+            raise CountersUnavailableError(str(outage)) from outage
+        return int(hits)
+
+    def delete_expired(self, now: dt.datetime) -> int:
+        deleted, _by_model = RateLimitCounter.objects.filter(expires_at__lt=now).delete()
+        return deleted
+
+
+def _upsert_sql(quote: Callable[[str], str]) -> str:
+    """The counting statement; every name in it comes from the model, quoted by `quote`."""
+    meta = RateLimitCounter._meta
+    table = quote(meta.db_table)
+    key, window, count, expires_at = (
+        quote(meta.get_field(name).column) for name in ("key", "window", "count", "expires_at")
+    )
+    # Nothing from a request is formatted in: the names are the model's, the values parameters.
+    return (
+        f"INSERT INTO {table} ({key}, {window}, {count}, {expires_at}) "  # noqa: S608
+        f"VALUES (%s, %s, 1, %s) "
+        f"ON CONFLICT ({key}) DO UPDATE SET "
+        f"{count} = CASE WHEN {table}.{window} = excluded.{window} "
+        f"THEN {table}.{count} + 1 ELSE 1 END, "
+        f"{window} = excluded.{window}, {expires_at} = excluded.{expires_at} "
+        f"RETURNING {count}"
+    )
+
+
+DATABASE_COUNTERS = DatabaseCounters()
+
+
+def counters() -> Counters:
+    """Where the limits count: the one place that chooses (no caller asks which)."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return RedisCounters(backend)
+    return DATABASE_COUNTERS
+
+
+def delete_expired_rate_limit_counters(now: dt.datetime) -> int:
+    """Deletes the counts of windows that ended before `now` (the sweep calls it); returns how
+    many. Idempotent; nothing to do when the counts live in Redis, which expires them itself."""
+    return counters().delete_expired(now)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -63,24 +178,19 @@ def client_address(request: HttpRequest) -> str:
 
 
 def seconds_to_wait(limit: RateLimit, who: str) -> int | None:
-    """Counts one attempt by `who`. Returns None while within the limit, else how many seconds
-    remain until the window ends."""
+    """Counts one attempt by `who`. Returns None while within the limit (or when the counts
+    cannot be reached), else how many seconds remain until the window ends."""
     now = int(time.time())
     window = now // limit.window_seconds
-    key = f"ratelimit:{limit.name}:{who}:{window}"
+    ends_at = (window + 1) * limit.window_seconds
     try:
-        cache.add(key, 0, timeout=limit.window_seconds + 60)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=limit.window_seconds + 60)
-            count = 1
-    except Exception:  # the cache is down: let the request through (see the module docstring)
-        logger.warning("Rate limit %s not checked: the cache is unavailable", limit.name)
+        hits = counters().count(f"ratelimit:{limit.name}:{who}", window, ends_at)
+    except CountersUnavailableError as outage:  # let the request through (module docstring)
+        logger.warning("Rate limit %s not checked: %s", limit.name, outage)
         return None
-    if count <= limit.limit:
+    if hits <= limit.limit:
         return None
-    return (window + 1) * limit.window_seconds - now
+    return ends_at - now
 
 
 def rate_limited(limit: RateLimit) -> Callable:

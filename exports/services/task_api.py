@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -85,16 +86,31 @@ def categories_for(data_types: object) -> list[str]:
     return sorted({DATA_TYPE_CATEGORY[t].value for t in data_types})
 
 
-def create_task(token: ApiToken, data_types: object, data_format: object = "json") -> str:
-    """Starts an export of the token owner's data through the dashboard's own service; returns
-    its task id. Raises TaskApiError: 400 invalid_params, 400 scope_not_authorized (a data
-    type the person did not allow at TikTok, or a once-only permission already used), 409
-    task_already_active (with the active task's id)."""
-    categories = categories_for(data_types)
-    if data_format not in DataFormat.values:
+@dataclass(frozen=True)
+class NewTask:
+    """What a well-formed task/create body asks for."""
+
+    categories: list[str]
+    data_format: str
+
+
+def new_task_of(body: dict[str, Any]) -> NewTask:
+    """Reads a task/create body, touching nothing. Raises TaskApiError (400 invalid_params)
+    for missing, unknown or malformed data_types or data_format."""
+    categories = categories_for(body.get("data_types"))
+    data_format = body.get("data_format", "json")
+    if not isinstance(data_format, str) or data_format not in DataFormat.values:
         raise TaskApiError(400, "invalid_params", "data_format must be json or text.")
+    return NewTask(categories, data_format)
+
+
+def create_task(token: ApiToken, task: NewTask) -> str:
+    """Starts an export of the token owner's data through the dashboard's own service; returns
+    its task id. Raises TaskApiError: 400 scope_not_authorized (a data type the person did not
+    allow at TikTok, or a once-only permission already used), 409 task_already_active (with
+    the active task's id)."""
     try:
-        export = request_export(token.user, categories, str(data_format))
+        export = request_export(token.user, task.categories, task.data_format)
     except ExportNotAllowedError as refused:
         raise TaskApiError(400, "scope_not_authorized", str(refused)) from None
     except ExportAlreadyActiveError as busy:
