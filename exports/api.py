@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from exports import downloads
+from exports.archive_store import archive_storage
 from exports.models import ApiToken
 from exports.ratelimit import REQUEST_EXPORT, seconds_to_wait
 from exports.services.api_tokens import authenticate_api_token
@@ -116,7 +116,7 @@ def download(request: HttpRequest, signed: str) -> HttpResponse:
         export = resolve_download(signed)
     except TaskApiError as refused:
         return api_answer(refused.status, None, refused.code, refused.message)
-    return downloads.archive_response(request, export)
+    return archive_storage().download_response(request, export)
 
 
 @require_safe

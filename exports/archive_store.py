@@ -7,11 +7,19 @@ thread, hashing and writing in one of their own (see BackgroundWriter). The dest
 the archive visible under its key only once the whole of it has been checked: a file is renamed
 into place, an S3 multipart upload is completed; otherwise it is removed or aborted. The key
 depends on the export alone, so a second attempt replaces rather than duplicates.
+
+Where archives live (files under MEDIA_ROOT, or an S3 bucket) is one object, ArchiveStorage,
+chosen once from the configured default storage (archive_storage()): it opens the sink a copy
+writes into, deletes an archive with whatever a cut-short copy left of it, aborts uploads no
+copy works on any more, and answers a download. Nothing outside this module asks which kind
+of storage it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
@@ -20,25 +28,30 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
+from exports import downloads
 from exports.zipcheck import ArchiveInvalidError, ZipStreamVerifier
+
+if TYPE_CHECKING:
+    from exports.models import ExportRequest
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "ArchiveInvalidError",
+    "ArchiveStorage",
     "StoredArchive",
-    "abort_stale_uploads",
     "archive_key",
+    "archive_storage",
     "copy_archive",
-    "delete_archive",
-    "discard_partial",
 ]
 
 KEY_PREFIX = "exports/"
@@ -81,7 +94,7 @@ def copy_archive(
     zip of `expected_size` bytes (when given); whatever it raises, nothing is left under `key`
     or half-written beside it.
     """
-    sink = open_sink(key)
+    sink = archive_storage().open_sink(key)
     verifier = ZipStreamVerifier()
     writer = BackgroundWriter(sink)
     size = 0
@@ -157,23 +170,6 @@ class BackgroundWriter:
                 self.error = error
 
 
-def open_sink(key: str) -> ArchiveSink:
-    storage = storages["default"]
-    if isinstance(storage, FileSystemStorage):
-        return FileSink(Path(storage.path(key)))
-    if _is_s3(storage):
-        return S3MultipartSink(storage, key)
-    raise NotImplementedError(f"no archive sink for {type(storage).__name__}")
-
-
-def _is_s3(storage: object) -> bool:
-    if not settings.AWS_STORAGE_BUCKET_NAME:
-        return False
-    from storages.backends.s3 import S3Storage  # noqa: PLC0415 (boto3 is needed only with S3)
-
-    return isinstance(storage, S3Storage)
-
-
 class FileSink:
     """A file beside its final path, renamed into place when complete. The partial name is
     fixed per key, so an attempt cut short by a crash is overwritten by the next one."""
@@ -207,9 +203,9 @@ class S3MultipartSink:
     only buffer), each with its CRC-32 checksum, completed only when the archive checks out and
     aborted otherwise."""
 
-    def __init__(self, storage: Any, key: str) -> None:
-        self.client = storage.connection.meta.client
-        self.bucket = storage.bucket_name
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self.client = client
+        self.bucket = bucket
         self.key = key
         self.part_size = settings.EXPORT_S3_PART_SIZE
         self.buffer = bytearray()
@@ -261,34 +257,115 @@ class S3MultipartSink:
         self.parts.append(part)
 
 
-def delete_archive(key: str) -> None:
-    if key:
-        storages["default"].delete(key)
+class ArchiveStorage(Protocol):
+    """Where stored archives live. One object for the configured storage: archive_storage()."""
+
+    def open_sink(self, key: str) -> ArchiveSink:
+        """A destination for the archive stored under `key`, visible there once committed."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Removes the archive under `key` and whatever a cut-short copy left of it.
+        Idempotent: nothing there is fine."""
+        ...
+
+    def abort_stale_uploads(self, older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
+        """Ends unfinished uploads started more than `older_than` ago whose key `is_live`
+        says no copy is working on. Returns how many."""
+        ...
+
+    def download_response(self, request: HttpRequest, export: ExportRequest) -> HttpResponse:
+        """The export's stored archive, handed to whoever was allowed to ask for it."""
+        ...
 
 
-def discard_partial(key: str) -> None:
-    """Removes what a crashed attempt may have left of `key` in file storage (S3 uploads left
-    behind are aborted by abort_stale_uploads)."""
-    storage = storages["default"]
+def archive_storage() -> ArchiveStorage:
+    """The ArchiveStorage for the configured default storage."""
+    return _archive_storage_for(storages["default"])
+
+
+@functools.cache
+def _archive_storage_for(storage: Storage) -> ArchiveStorage:
     if isinstance(storage, FileSystemStorage):
-        partial_path(Path(storage.path(key))).unlink(missing_ok=True)
+        return FileArchiveStorage(storage)
+    if settings.AWS_STORAGE_BUCKET_NAME:
+        from storages.backends.s3 import S3Storage  # noqa: PLC0415 (boto3 only with S3)
+
+        if isinstance(storage, S3Storage):
+            return S3ArchiveStorage(storage)
+    raise NotImplementedError(f"archives cannot be stored in {type(storage).__name__}")
 
 
-def abort_stale_uploads(older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
-    """Aborts S3 multipart uploads of archives started more than `older_than` ago whose key
-    `is_live` says no copy is working on. Returns how many were aborted; 0 without S3."""
-    storage = storages["default"]
-    if not _is_s3(storage):
+class FileArchiveStorage:
+    """Archives as files under the storage's folder, one folder per person."""
+
+    def __init__(self, storage: FileSystemStorage) -> None:
+        self.storage = storage
+
+    def open_sink(self, key: str) -> ArchiveSink:
+        return FileSink(Path(self.storage.path(key)))
+
+    def delete(self, key: str) -> None:
+        path = Path(self.storage.path(key))
+        path.unlink(missing_ok=True)
+        partial_path(path).unlink(missing_ok=True)
+        # The person's folder goes with their last archive: nothing of theirs stays behind.
+        with contextlib.suppress(FileNotFoundError, OSError):
+            path.parent.rmdir()
+
+    def abort_stale_uploads(self, older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
+        # A partial file is overwritten by the next copy and removed by delete(): nothing to do.
         return 0
-    client = storage.connection.meta.client
-    cutoff = timezone.now() - older_than
-    aborted = 0
-    paginator = client.get_paginator("list_multipart_uploads")
-    for page in paginator.paginate(Bucket=storage.bucket_name, Prefix=KEY_PREFIX):
-        for upload in page.get("Uploads", []):
-            if upload["Initiated"] < cutoff and not is_live(upload["Key"]):
-                client.abort_multipart_upload(
-                    Bucket=storage.bucket_name, Key=upload["Key"], UploadId=upload["UploadId"]
-                )
-                aborted += 1
-    return aborted
+
+    def download_response(self, request: HttpRequest, export: ExportRequest) -> HttpResponse:
+        return downloads.ranged_file_response(
+            request,
+            lambda: self.storage.open(export.archive_key, "rb"),
+            size=export.archive_size or 0,
+            etag=f'"{export.archive_sha256}"',
+            filename=export.archive_filename(),
+        )
+
+
+class S3ArchiveStorage:
+    """Archives as objects in an S3 bucket, written by multipart upload."""
+
+    def __init__(self, storage: Any) -> None:
+        self.storage = storage
+        self.client = storage.connection.meta.client
+        self.bucket = storage.bucket_name
+
+    def open_sink(self, key: str) -> ArchiveSink:
+        return S3MultipartSink(self.client, self.bucket, key)
+
+    def delete(self, key: str) -> None:
+        # An upload still open under this key is aborted by abort_stale_uploads.
+        self.storage.delete(key)
+
+    def abort_stale_uploads(self, older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
+        cutoff = timezone.now() - older_than
+        aborted = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=KEY_PREFIX):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] < cutoff and not is_live(upload["Key"]):
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    aborted += 1
+        return aborted
+
+    def download_response(self, request: HttpRequest, export: ExportRequest) -> HttpResponse:
+        """A redirect to a download link made for this click, valid a few minutes, so no web
+        worker is tied up by a multi-GB transfer."""
+        url = self.storage.url(
+            export.archive_key,
+            parameters={
+                "ResponseContentDisposition": content_disposition_header(
+                    True, export.archive_filename()
+                ),
+                "ResponseContentType": "application/zip",
+            },
+            expire=downloads.PRESIGNED_SECONDS,
+        )
+        return downloads.credential_redirect(url)

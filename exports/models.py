@@ -2,16 +2,44 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exports import crypto
+from exports import crypto, taskqueue
+from exports.lifecycle import (
+    ACTIVE_STATES,
+    EMAILED_STATES,
+    EMAILS_OWED,
+    ENDED_WITHOUT_ARCHIVE,
+    FINISHED_STATES,
+    EmailKind,
+    ExportState,
+    check_move,
+)
 from exports.scopes import Category, DataFormat, describe_scope, portability_scopes
+
+__all__ = [
+    "ACTIVE_STATES",
+    "EMAIL_ATTEMPTS",
+    "FINISHED_STATES",
+    "ApiToken",
+    "EmailKind",
+    "ExportEmail",
+    "ExportEvent",
+    "ExportRequest",
+    "ExportState",
+    "RateLimitCounter",
+    "TikTokAccessRemoval",
+    "TikTokAuthorization",
+    "WebhookReceipt",
+]
 
 
 class TikTokAuthorizationQuerySet(models.QuerySet["TikTokAuthorization"]):
@@ -121,28 +149,8 @@ class TikTokAccessRemoval(models.Model):
         return f"TikTok access removed at {self.removed_at:%Y-%m-%d %H:%M:%S}"
 
 
-class ExportState(models.TextChoices):
-    REQUESTED = "requested", _("Asking TikTok")
-    PROCESSING = "processing", _("TikTok is preparing it")
-    FETCHING = "fetching", _("Copying from TikTok")
-    READY = "ready", _("Ready to download")
-    FAILED = "failed", _("Failed")
-    EXPIRED = "expired", _("Expired at TikTok")
-    CANCELLED = "cancelled", _("Cancelled")
-    DELETED = "deleted", _("Deleted")
-
-
-ACTIVE_STATES = (ExportState.REQUESTED, ExportState.PROCESSING, ExportState.FETCHING)
 # Tries at sending one email before giving up on it (the dashboard still shows the news).
 EMAIL_ATTEMPTS = 8
-
-FINISHED_STATES = (
-    ExportState.READY,
-    ExportState.FAILED,
-    ExportState.EXPIRED,
-    ExportState.CANCELLED,
-    ExportState.DELETED,
-)
 
 
 class ExportRequestQuerySet(models.QuerySet["ExportRequest"]):
@@ -158,16 +166,9 @@ class ExportRequestQuerySet(models.QuerySet["ExportRequest"]):
             Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)
         )
 
-    def due_for_reminder(self, now: dt.datetime, ahead: dt.timedelta) -> ExportRequestQuerySet:
-        """Ready archives to be deleted within `ahead` whose owner was not reminded yet."""
-        return self.filter(
-            Q(remind_claimed_until__isnull=True) | Q(remind_claimed_until__lt=now),
-            state=ExportState.READY,
-            reminded_at__isnull=True,
-            remind_attempts__lt=EMAIL_ATTEMPTS,
-            retention_until__gt=now,
-            retention_until__lte=now + ahead,
-        )
+    def with_email_due(self, kind: str, now: dt.datetime) -> ExportRequestQuerySet:
+        """Exports owed an email of `kind` that a sender may try now: the sweep's work list."""
+        return self.filter(pk__in=ExportEmail.objects.due(kind, now).values("export_id"))
 
     def due_for_deletion(self, now: dt.datetime) -> ExportRequestQuerySet:
         """Archives past their retention, deletions whose storage object is still there, and
@@ -177,19 +178,57 @@ class ExportRequestQuerySet(models.QuerySet["ExportRequest"]):
             Q(state=ExportState.READY, retention_until__lte=now)
             | Q(state=ExportState.DELETED, archive_deleted_at__isnull=True)
             | Q(
-                state__in=[ExportState.FAILED, ExportState.EXPIRED, ExportState.CANCELLED],
+                state__in=ENDED_WITHOUT_ARCHIVE,
                 tiktok_ready_at__isnull=False,
                 archive_deleted_at__isnull=True,
             )
         )
 
-    def awaiting_notification(self, now: dt.datetime) -> ExportRequestQuerySet:
-        return self.filter(
-            Q(notify_claimed_until__isnull=True) | Q(notify_claimed_until__lt=now),
-            state__in=[ExportState.READY, ExportState.FAILED, ExportState.EXPIRED],
-            notified_at__isnull=True,
-            notify_attempts__lt=EMAIL_ATTEMPTS,
-        )
+    def transition(
+        self,
+        export_id: uuid.UUID | str,
+        from_states: Iterable[str],
+        to_state: str | None = None,
+        *,
+        when: Q | None = None,
+        event: str = "",
+        detail: object = "",
+        publish: str = "",
+        delay: float = 0.0,
+        **fields: Any,
+    ) -> bool:
+        """The one way an export's row changes state (exports/lifecycle.py has the map).
+
+        Moves the export from any of `from_states` (and matching `when`) to `to_state`, or
+        keeps its state when `to_state` is None, setting `fields` in the same conditional
+        UPDATE. Only if the row matched: records `event` in its history, owes the emails that
+        entering `to_state` owes (exports.lifecycle.EMAILS_OWED), and publishes `publish`
+        (and the outcome email's task) once the transaction commits. Returns whether the row
+        matched: False means another step, a cancel or a second delivery got there first.
+        Raises IllegalTransitionError for a move the export's life does not have.
+        """
+        from_states = tuple(from_states)
+        check_move(from_states, to_state)
+        changes = dict(fields)
+        if to_state is not None:
+            changes["state"] = to_state
+        rows = self.filter(pk=export_id, state__in=from_states)
+        if when is not None:
+            rows = rows.filter(when)
+        with transaction.atomic():
+            if not rows.update(**changes):
+                return False
+            if event:
+                ExportEvent.objects.create(
+                    export_id=export_id, kind=event, detail=str(detail or "")
+                )
+            for kind in EMAILS_OWED.get(to_state, ()):
+                ExportEmail.owe(export_id, kind)
+                if kind == EmailKind.OUTCOME:
+                    taskqueue.enqueue(taskqueue.NOTIFY, export_id)
+            if publish:
+                taskqueue.enqueue(publish, export_id, delay=delay)
+        return True
 
 
 def exports_for(user: AbstractBaseUser) -> ExportRequestQuerySet:
@@ -204,7 +243,8 @@ class ExportRequest(models.Model):
 
     The row is the source of truth for the pipeline: `state` says where the export is and
     `next_step_at` when the worker should look at it again, so a lost task message costs at most
-    one sweep (exports.services.sweep_exports).
+    one sweep (exports.services.sweep). Its state changes only through
+    `ExportRequest.objects.transition`; the states and their moves are in exports/lifecycle.py.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -255,13 +295,6 @@ class ExportRequest(models.Model):
     archive_entries = models.PositiveIntegerField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
     retention_until = models.DateTimeField(null=True, blank=True)
-    # Each email is sent once: a claim that lapses if its sender dies, then the time it was sent.
-    notified_at = models.DateTimeField(null=True, blank=True)
-    notify_claimed_until = models.DateTimeField(null=True, blank=True)
-    notify_attempts = models.PositiveSmallIntegerField(default=0)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    remind_claimed_until = models.DateTimeField(null=True, blank=True)
-    remind_attempts = models.PositiveSmallIntegerField(default=0)
     archive_deleted_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(default=timezone.now)
@@ -398,6 +431,59 @@ class ExportEvent(models.Model):
     @property
     def message(self) -> str:
         return str(self.Kind(self.kind).label)
+
+
+class ExportEmailQuerySet(models.QuerySet["ExportEmail"]):
+    def due(self, kind: str, now: dt.datetime) -> ExportEmailQuerySet:
+        """Emails of `kind` not sent yet, not given up on, that no sender holds or waits on,
+        about exports still in a state that is emailed about."""
+        rows = self.filter(
+            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+            kind=kind,
+            sent_at__isnull=True,
+            attempts__lt=EMAIL_ATTEMPTS,
+        )
+        if kind == EmailKind.REMINDER:
+            ahead = dt.timedelta(hours=settings.EXPORT_REMINDER_HOURS)
+            return rows.filter(
+                export__state=ExportState.READY,
+                export__retention_until__gt=now,
+                export__retention_until__lte=now + ahead,
+            )
+        return rows.filter(export__state__in=EMAILED_STATES)
+
+
+class ExportEmail(models.Model):
+    """An email owed to an export's owner, sent exactly once (exports.services.notifications):
+    a sender claims it for a few minutes, marks it sent, or after a failed try leaves it
+    claimed until the next try is due; after EMAIL_ATTEMPTS tries it is given up on."""
+
+    export = models.ForeignKey(ExportRequest, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=EmailKind.choices)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # No sender may try before this: one is sending it, or the last try failed.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ExportEmailQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "kind"], name="one_email_per_export_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email about export {self.export_id}"
+
+    @classmethod
+    def owe(cls, export_id: uuid.UUID | str, kind: str) -> None:
+        """Records that the owner is owed an email of `kind` (again, for a resend)."""
+        cls.objects.update_or_create(
+            export_id=export_id,
+            kind=kind,
+            defaults={"sent_at": None, "claimed_until": None, "attempts": 0},
+        )
 
 
 class WebhookReceipt(models.Model):

@@ -3,26 +3,18 @@ run twice; the database row, not the message, says what is due."""
 
 from __future__ import annotations
 
-import smtplib
-
 from celery import shared_task
 
 from exports import services
-from exports.services.sweep import sweep_withdrawals
 from exports.tiktok import TransientTikTokError
 
 # The copy of a multi-GB archive may take long; Redis redelivers unacknowledged tasks after the
 # visibility timeout (4 h in settings), which must stay above this hard limit.
 FETCH_TIME_LIMIT = 3 * 3600
 
-# Bounded retries with backoff and jitter (Celery's default) for the two kinds of passing
-# failure a task can meet: the mail server, and TikTok.
-RETRY_EMAIL = {
-    "autoretry_for": (smtplib.SMTPException, OSError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 600,
-    "max_retries": 8,
-}
+# Where the row counts the tries (exports, emails, withdrawals) the row decides when to try
+# again and the sweep publishes it then. Cancelling at TikTok keeps no count: bounded Celery
+# retries with backoff and jitter carry it through a passing TikTok failure.
 RETRY_TIKTOK = {
     "autoretry_for": (TransientTikTokError,),
     "retry_backoff": 15,
@@ -52,7 +44,7 @@ def fetch_archive_task(export_id: str) -> None:
     services.fetch_archive(export_id)
 
 
-@shared_task(acks_late=True, ignore_result=True, **RETRY_EMAIL)
+@shared_task(acks_late=True, ignore_result=True)
 def notify_export_task(export_id: str) -> None:
     services.notify_export_outcome(export_id)
 
@@ -62,7 +54,7 @@ def cancel_at_tiktok_task(export_id: str) -> None:
     services.cancel_at_tiktok(export_id)
 
 
-@shared_task(acks_late=True, ignore_result=True, **RETRY_EMAIL)
+@shared_task(acks_late=True, ignore_result=True)
 def remind_before_deletion_task(export_id: str) -> None:
     services.remind_before_deletion(export_id)
 
@@ -72,13 +64,11 @@ def delete_expired_archive_task(export_id: str) -> None:
     services.delete_expired_archive(export_id)
 
 
-@shared_task(acks_late=True, ignore_result=True, **RETRY_TIKTOK)
+@shared_task(acks_late=True, ignore_result=True)
 def withdraw_grant_task(authorization_id: str) -> None:
     services.withdraw_grant(authorization_id)
 
 
 @shared_task(ignore_result=True)
 def sweep_exports_task() -> None:
-    services.sweep_exports()
-    sweep_withdrawals()
-    services.abort_abandoned_uploads()
+    services.sweep()

@@ -25,7 +25,8 @@ from django.views.decorators.http import (
 )
 from django_htmx.http import HttpResponseClientRedirect
 
-from exports import crypto, downloads, services
+from exports import crypto, services
+from exports.archive_store import archive_storage
 from exports.forms import ApiTokenForm, ChooseDataForm, ExportRequestForm
 from exports.models import ApiToken, ExportRequest, api_tokens_for, exports_for
 from exports.ratelimit import REQUEST_EXPORT, RESEND_EMAIL, SIGN_IN, rate_limited
@@ -294,7 +295,7 @@ def download_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     export = _export_or_404(request, export_id)
     if not export.can_be_downloaded:
         raise Http404
-    return downloads.archive_response(request, export)
+    return archive_storage().download_response(request, export)
 
 
 @require_GET
@@ -322,8 +323,13 @@ def tiktok_webhook(request: HttpRequest) -> HttpResponse:
     trigger goes to the worker."""
     try:
         services.handle_tiktok_webhook(request.body, request.headers.get("TikTok-Signature"))
+    except services.UnreadableWebhookError:
+        return HttpResponse(status=400)
     except services.InvalidWebhookError:
         return HttpResponse(status=401)
+    except services.RemovalUndecidedError:
+        # TikTok redelivers with backoff for up to 72 h: it will ask again.
+        return HttpResponse(status=503, headers={"Retry-After": "60"})
     return HttpResponse(status=200)
 
 

@@ -11,6 +11,7 @@ from exports.services.accounts import (
 )
 from exports.services.api_tokens import create_api_token, revoke_api_token
 from exports.services.disconnection import (
+    RemovalUndecidedError,
     delete_account,
     disconnect_tiktok,
     remove_access,
@@ -42,8 +43,12 @@ from exports.services.retention import (
     delete_export_archive,
     remind_before_deletion,
 )
-from exports.services.sweep import sweep_exports
-from exports.services.webhooks import InvalidWebhookError, handle_tiktok_webhook
+from exports.services.sweep import sweep, sweep_exports
+from exports.services.webhooks import (
+    InvalidWebhookError,
+    UnreadableWebhookError,
+    handle_tiktok_webhook,
+)
 
 __all__ = [
     "ArchiveNotDeletableError",
@@ -51,6 +56,8 @@ __all__ = [
     "ExportNotAllowedError",
     "ExportNotCancellableError",
     "InvalidWebhookError",
+    "RemovalUndecidedError",
+    "UnreadableWebhookError",
     "abort_abandoned_uploads",
     "cancel_at_tiktok",
     "cancel_export",
@@ -75,6 +82,7 @@ __all__ = [
     "rotate_token_encryption",
     "scopes_to_request",
     "submit_export",
+    "sweep",
     "sweep_exports",
     "withdraw_grant",
 ]

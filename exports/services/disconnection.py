@@ -24,19 +24,29 @@ from django.db.models import F
 from django.utils import timezone
 
 from exports import taskqueue
-from exports.archive_store import archive_key, delete_archive, discard_partial
+from exports.archive_store import archive_key, archive_storage
 from exports.models import (
     ACTIVE_STATES,
     ExportEvent,
     ExportRequest,
-    ExportState,
     TikTokAccessRemoval,
     TikTokAuthorization,
 )
-from exports.tiktok import AccessTokenInvalidError, PermanentTikTokError, PortabilityClient
+from exports.services.export_requests import cancel_exports
+from exports.tiktok import (
+    AccessTokenInvalidError,
+    PermanentTikTokError,
+    PortabilityClient,
+    TransientTikTokError,
+    grant_is_alive,
+)
 from exports.tiktok.revocation import revoke_grant
 
 logger = logging.getLogger(__name__)
+
+# TikTok stamps a removal in whole seconds, and its clock is not ours: a removal stamped this
+# close to the current grant may be about the grant before it, and TikTok is asked which.
+GRANT_CLOCK_TOLERANCE = dt.timedelta(seconds=5)
 
 # Tries at withdrawing a grant before giving up on it. The access token then dies on its own
 # within a day; the refresh token would live on at TikTok until the person removes the app there.
@@ -56,10 +66,10 @@ def disconnect_tiktok(user: AbstractBaseUser) -> int:
     stay downloadable until their retention ends. Returns how many exports were cancelled.
     Safe to call twice."""
     with transaction.atomic():
-        cancelled = _cancel_exports_under_way(user, ExportEvent.Kind.DISCONNECTED)
         authorization = TikTokAuthorization.objects.select_for_update().filter(user=user).first()
+        cancelled = _cancel_exports_under_way(user, ExportEvent.Kind.DISCONNECTED)
         if authorization is not None:
-            _withdraw(authorization, requests_to_cancel=cancelled)
+            _withdraw(authorization, requests_to_cancel=[r for r in cancelled.values() if r])
         TikTokAccessRemoval.objects.filter(user=user).delete()
     logger.info("User %s disconnected TikTok; %d exports cancelled", user.pk, len(cancelled))
     return len(cancelled)
@@ -75,35 +85,53 @@ def delete_account(user: AbstractBaseUser) -> None:
     """
     user_id = user.pk
     disconnect_tiktok(user)
+    storage = archive_storage()
     for export_id, key in ExportRequest.objects.filter(user_id=user_id).values_list(
         "pk", "archive_key"
     ):
-        stored_at = key or archive_key(user_id, export_id)
-        delete_archive(stored_at)
-        discard_partial(stored_at)
+        storage.delete(key or archive_key(user_id, export_id))
     with transaction.atomic():
         _delete_sessions_of(user_id)
         user.delete()
     logger.info("Deleted the account of user %s", user_id)
 
 
+class RemovalUndecidedError(Exception):
+    """TikTok could not say now whether a removal is about the current grant: the webhook is
+    to be delivered again later (TikTok retries anything but a 200)."""
+
+
 def remove_access(open_id: str, reason: int, removed_at: dt.datetime) -> str:
     """TikTok says the person removed the site's access (tiktok-api.md §2.11): the grant is
     revoked at TikTok already. Deletes the tokens, cancels the exports under way and leaves a
-    notice for the dashboard. A removal older than the current grant (the person signed in
-    again since) changes nothing. Returns what happened, for the log."""
+    notice for the dashboard. Returns what happened, for the log.
+
+    A removal is about a grant, and the only grant it can remove is one TikTok no longer
+    honours: a removal stamped well before the current grant changes nothing, one stamped
+    well after it is about it, and one stamped within GRANT_CLOCK_TOLERANCE of it (the person
+    removed the app and signed in again at once) is decided by asking TikTok whether the
+    current grant still works. Raises RemovalUndecidedError when TikTok cannot tell now.
+    """
+    authorization = TikTokAuthorization.objects.filter(open_id=open_id, user__isnull=False).first()
+    if authorization is None:
+        return "no such grant"
+    if removed_at < authorization.granted_at - GRANT_CLOCK_TOLERANCE:
+        return "older than the current grant"
+    if removed_at <= authorization.granted_at + GRANT_CLOCK_TOLERANCE:
+        try:
+            if grant_is_alive(authorization.pk):
+                return "about an earlier grant: the current one works"
+        except TransientTikTokError as error:
+            raise RemovalUndecidedError(error.code) from error
     with transaction.atomic():
+        # The same grant still, not one a sign-in made meanwhile.
         authorization = (
             TikTokAuthorization.objects.select_for_update()
-            .filter(open_id=open_id, user__isnull=False)
+            .filter(pk=authorization.pk, granted_at=authorization.granted_at, user__isnull=False)
             .first()
         )
         if authorization is None:
-            return "no such grant"
-        # TikTok's create_time has whole seconds: a removal stamped within the second of the
-        # grant is taken to be about it (no one removes the app and signs in again that fast).
-        if removed_at < authorization.granted_at.replace(microsecond=0):
-            return "older than the current grant"
+            return "the grant changed meanwhile"
         user = authorization.user
         cancelled = _cancel_exports_under_way(user, ExportEvent.Kind.ACCESS_REMOVED)
         authorization.delete()
@@ -124,9 +152,10 @@ def withdraw_grant(authorization_id: int | str) -> None:
     """The worker's side of a withdrawal: cancels at TikTok the requests the person's cancelled
     exports had made, revokes the grant, then deletes the row and its tokens.
 
-    Claimed first, so a second run meanwhile does nothing. A transient failure releases the
-    claim and raises, for the task to retry (the sweep retries too); after WITHDRAW_ATTEMPTS
-    tries, or once TikTok says the grant cannot be used any more, the row is deleted anyway.
+    Claimed first, so a second run meanwhile does nothing. The row counts the tries: a
+    transient failure keeps the claim until the next try is due (backing off), and the sweep
+    publishes it then; after WITHDRAW_ATTEMPTS tries, or once TikTok says the grant cannot be
+    used any more, the row is deleted anyway.
     """
     now = timezone.now()
     claimed = (
@@ -153,11 +182,28 @@ def withdraw_grant(authorization_id: int | str) -> None:
         logger.info(
             "TikTok grant %s could not be revoked (%s); deleting it", authorization.pk, error.code
         )
+    except TransientTikTokError as error:
+        retry_at = timezone.now() + dt.timedelta(seconds=withdraw_backoff(authorization))
+        TikTokAuthorization.objects.filter(pk=authorization.pk).update(
+            withdraw_claimed_until=retry_at
+        )
+        logger.warning(
+            "Withdrawing TikTok grant %s failed (%s); trying again after %s",
+            authorization.pk,
+            error.code,
+            retry_at.isoformat(timespec="seconds"),
+        )
+        return
     except BaseException:
         TikTokAuthorization.objects.filter(pk=authorization.pk).update(withdraw_claimed_until=None)
         raise
     TikTokAuthorization.objects.filter(pk=authorization.pk, withdrawn_at__isnull=False).delete()
     logger.info("Withdrew TikTok grant %s", authorization.pk)
+
+
+def withdraw_backoff(authorization: TikTokAuthorization) -> float:
+    """Seconds before the next try at withdrawing: 15 s doubling per try, up to ten minutes."""
+    return min(15.0 * 2 ** max(0, authorization.withdraw_attempts - 1), 600.0)
 
 
 def _cancel_request(authorization_id: int, request_id: int) -> None:
@@ -192,22 +238,11 @@ def _withdraw(authorization: TikTokAuthorization, *, requests_to_cancel: list[in
     taskqueue.enqueue(taskqueue.WITHDRAW, authorization.pk)
 
 
-def _cancel_exports_under_way(user: AbstractBaseUser, kind: str) -> list[int]:
-    """Cancels the person's exports still under way. Returns the TikTok request ids they had
-    made, which the caller cancels at TikTok if the grant still works."""
-    exports = list(
-        ExportRequest.objects.select_for_update().filter(user=user, state__in=ACTIVE_STATES)
-    )
-    for export in exports:
-        export.state = ExportState.CANCELLED
-        export.next_step_at = None
-        export.lease_owner = ""
-        export.lease_expires_at = None
-        export.save(
-            update_fields=["state", "next_step_at", "lease_owner", "lease_expires_at", "updated_at"]
-        )
-        export.record(kind)
-    return [export.tiktok_request_id for export in exports if export.tiktok_request_id]
+def _cancel_exports_under_way(user: AbstractBaseUser, kind: str) -> dict[object, int | None]:
+    """Cancels the person's exports still under way. Returns them with the TikTok request ids
+    they had made, which the caller cancels at TikTok if the grant still works."""
+    under_way = ExportRequest.objects.filter(user=user, state__in=ACTIVE_STATES)
+    return cancel_exports(under_way.values_list("pk", flat=True), kind, tell_tiktok=False)
 
 
 def _delete_sessions_of(user_id: int) -> None:

@@ -132,17 +132,37 @@ def cancel_export(user: AbstractBaseUser, export_id: uuid.UUID) -> ExportRequest
     ExportNotCancellableError when it has already finished. Safe to call twice.
     """
     export = exports_for(user).get(pk=export_id)
-    with transaction.atomic():
-        cancelled = ExportRequest.objects.filter(pk=export.pk, state__in=ACTIVE_STATES).update(
-            state=ExportState.CANCELLED,
+    if not cancel_exports([export.pk], ExportEvent.Kind.CANCELLED, tell_tiktok=True):
+        raise ExportNotCancellableError
+    export.refresh_from_db()
+    return export
+
+
+def cancel_exports(
+    export_ids: Iterable[uuid.UUID], event: str, *, tell_tiktok: bool
+) -> dict[uuid.UUID, int | None]:
+    """Cancels those of `export_ids` still under way, recording `event` in each one's history;
+    with `tell_tiktok`, the worker then cancels their requests at TikTok. Returns the exports it
+    cancelled, each with its TikTok request id (None where TikTok was not asked yet)."""
+    cancelled = [
+        export_id
+        for export_id in export_ids
+        if ExportRequest.objects.transition(
+            export_id,
+            ACTIVE_STATES,
+            ExportState.CANCELLED,
+            event=event,
             next_step_at=None,
             lease_owner="",
             lease_expires_at=None,
         )
-        if not cancelled:
-            raise ExportNotCancellableError
-        export.refresh_from_db()
-        export.record(ExportEvent.Kind.CANCELLED)
-        if export.tiktok_request_id is not None:
-            taskqueue.enqueue(taskqueue.CANCEL_AT_TIKTOK, export.pk)
-    return export
+    ]
+    request_ids = dict(
+        ExportRequest.objects.filter(pk__in=cancelled).values_list("pk", "tiktok_request_id")
+    )
+    if tell_tiktok:
+        # An export cancelled while TikTok is being asked gets its request id later, and is
+        # cancelled at TikTok then (exports.services.pipeline).
+        for export_id in (pk for pk, request_id in request_ids.items() if request_id):
+            taskqueue.enqueue(taskqueue.CANCEL_AT_TIKTOK, export_id)
+    return request_ids

@@ -6,20 +6,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from exports import emails, taskqueue
-from exports.models import EMAIL_ATTEMPTS, ExportEvent, ExportRequest, ExportState, exports_for
+from exports.lifecycle import EMAILED_STATES
+from exports.models import (
+    EMAIL_ATTEMPTS,
+    EmailKind,
+    ExportEmail,
+    ExportEvent,
+    ExportRequest,
+    exports_for,
+)
 from exports.services.locale import in_owner_locale
 
 logger = logging.getLogger(__name__)
@@ -27,7 +35,6 @@ logger = logging.getLogger(__name__)
 LINK_SALT = "exports.email-link"
 # How long a sender holds an email before another may try: longer than any SMTP exchange.
 EMAIL_CLAIM = dt.timedelta(minutes=5)
-NOTIFIED_STATES = (ExportState.READY, ExportState.FAILED, ExportState.EXPIRED)
 
 
 class ExportLinkExpiredError(Exception):
@@ -59,86 +66,90 @@ def resend_export_email(user: AbstractBaseUser, export_id: uuid.UUID) -> bool:
     for one that is not emailed, and NoVerifiedAddressError.
     """
     export = exports_for(user).get(pk=export_id)
-    if export.state not in NOTIFIED_STATES:
+    if export.state not in EMAILED_STATES:
         raise EmailNotResendableError
     if verified_address(user) is None:
         raise NoVerifiedAddressError
     with transaction.atomic():
         # Sent (or owed to nobody at the time), or given up on: not one still being tried.
-        again = (
-            ExportRequest.objects.filter(pk=export.pk, state__in=NOTIFIED_STATES)
-            .filter(Q(notified_at__isnull=False) | Q(notify_attempts__gte=EMAIL_ATTEMPTS))
-            .update(notified_at=None, notify_claimed_until=None, notify_attempts=0)
+        still_trying = (
+            ExportEmail.objects.select_for_update()
+            .filter(
+                export=export,
+                kind=EmailKind.OUTCOME,
+                sent_at__isnull=True,
+                attempts__lt=EMAIL_ATTEMPTS,
+            )
+            .exists()
         )
-        if again:
-            export.record(ExportEvent.Kind.EMAIL_RESENT)
-            taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
-    return bool(again)
+        if still_trying:
+            return False
+        ExportEmail.owe(export.pk, EmailKind.OUTCOME)
+        export.record(ExportEvent.Kind.EMAIL_RESENT)
+        taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
+    return True
 
 
 @in_owner_locale
 def notify_export_outcome(export_id: uuid.UUID | str) -> None:
     """Sends the one email about how an export ended (ready, failed or expired), if its owner
     has a verified address. Idempotent; see send_once."""
-    send_once(
-        export_id,
-        OUTCOME,
-        ExportRequest.objects.filter(state__in=NOTIFIED_STATES),
-        emails.send_export_outcome,
-    )
+    send_once(export_id, EmailKind.OUTCOME, emails.send_export_outcome)
 
 
-@dataclass(frozen=True)
-class EmailKind:
-    """The fields on ExportRequest that track one kind of email."""
-
-    sent: str
-    claimed_until: str
-    attempts: str
-    event: str
-
-
-OUTCOME = EmailKind("notified_at", "notify_claimed_until", "notify_attempts", "emailed")
-REMINDER = EmailKind("reminded_at", "remind_claimed_until", "remind_attempts", "reminded")
+EMAILED_EVENT = {
+    EmailKind.OUTCOME: ExportEvent.Kind.EMAILED,
+    EmailKind.REMINDER: ExportEvent.Kind.REMINDED,
+}
 
 
 def send_once(
-    export_id: uuid.UUID | str,
-    kind: EmailKind,
-    eligible: QuerySet[ExportRequest],
-    send: Callable[[ExportRequest, str, str], None],
+    export_id: uuid.UUID | str, kind: str, send: Callable[[ExportRequest, str, str], None]
 ) -> None:
-    """Sends one email of `kind` about an export in `eligible`, exactly once.
+    """Sends the email of `kind` owed about an export (exports.models.ExportEmail), once.
 
-    The export is claimed for a few minutes before sending and marked sent after: a second run
-    meanwhile does nothing, a sender that dies lets the claim lapse for the sweep to retry, and
-    a failure releases the claim and raises, for the task to retry. After EMAIL_ATTEMPTS tries
-    the email is given up on (the dashboard still tells). Without a verified address nothing is
+    The email is claimed for a few minutes before sending and marked sent after: a second run
+    meanwhile does nothing, and a sender that dies lets the claim lapse for the sweep to retry.
+    A mail server that fails keeps it claimed until the next try is due (backing off), for the
+    sweep to send then: the row, not the task, counts the tries, and after EMAIL_ATTEMPTS the
+    email is given up on (the dashboard still tells). Without a verified address nothing is
     sent and nothing is owed.
     """
     now = timezone.now()
+    email = ExportEmail.objects.due(kind, now).filter(export_id=export_id).first()
+    if email is None:
+        return
     claimed = (
-        eligible.filter(pk=export_id, **{f"{kind.sent}__isnull": True})
-        .filter(
-            Q(**{f"{kind.claimed_until}__isnull": True}) | Q(**{f"{kind.claimed_until}__lt": now})
-        )
-        .filter(**{f"{kind.attempts}__lt": EMAIL_ATTEMPTS})
-        .update(**{kind.claimed_until: now + EMAIL_CLAIM, kind.attempts: F(kind.attempts) + 1})
+        ExportEmail.objects.due(kind, now)
+        .filter(pk=email.pk)
+        .update(claimed_until=now + EMAIL_CLAIM, attempts=F("attempts") + 1)
     )
     if not claimed:
         return
     export = ExportRequest.objects.select_related("user").get(pk=export_id)
     address = verified_address(export.user)
-    if address is None:
-        ExportRequest.objects.filter(pk=export.pk).update(**{kind.sent: timezone.now()})
-        return
-    try:
-        send(export, address, export_link(export))
-    except BaseException:
-        ExportRequest.objects.filter(pk=export.pk).update(**{kind.claimed_until: None})
-        raise
-    ExportRequest.objects.filter(pk=export.pk).update(**{kind.sent: timezone.now()})
-    export.record(kind.event)
+    if address is not None:
+        try:
+            send(export, address, export_link(export))
+        except (smtplib.SMTPException, OSError) as error:
+            retry_at = timezone.now() + dt.timedelta(seconds=email_backoff(email.attempts + 1))
+            ExportEmail.objects.filter(pk=email.pk).update(claimed_until=retry_at)
+            logger.warning(
+                "The %s email about export %s failed (%s); trying again after %s",
+                kind,
+                export_id,
+                type(error).__name__,
+                retry_at.isoformat(timespec="seconds"),
+            )
+            return
+        export.record(EMAILED_EVENT[kind])
+    ExportEmail.objects.filter(pk=email.pk).update(sent_at=timezone.now(), claimed_until=None)
+
+
+def email_backoff(attempt: int) -> float:
+    """Seconds before trying an email again after `attempt` failed tries: 30 s doubling up to
+    ten minutes, so eight tries span about half an hour of a mail server's outage."""
+    return min(30.0 * 2 ** max(0, attempt - 1), 600.0)
 
 
 def verified_address(user: object) -> str | None:

@@ -1,9 +1,11 @@
-"""The worker's side of an export: ask TikTok, follow the request, copy the archive.
+"""The worker's side of an export, in the order it lives (exports/lifecycle.py has the map):
+ask TikTok (submit_export), follow the request (check_export), copy the archive
+(fetch_archive), store it; and, for an export cancelled here, tell TikTok (cancel_at_tiktok).
 
-Each step first claims its row with a conditional UPDATE on the state it expects (and, for the
-copy, a lease), so a step delivered twice, or by the sweeper and a countdown at once, runs once.
-The row says what is due next (`next_step_at`); exports.services.sweep publishes whatever is
-due, so a lost message costs at most one sweep.
+Each step first claims its row through ExportRequest.objects.transition on the state it
+expects (and, for the copy, a lease), so a step delivered twice, or by the sweeper and a
+countdown at once, runs once. The row says what is due next (`next_step_at`);
+exports.services.sweep publishes whatever is due, so a lost message costs at most one sweep.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,9 +27,10 @@ from exports.archive_store import (
     ArchiveInvalidError,
     StoredArchive,
     archive_key,
+    archive_storage,
     copy_archive,
-    delete_archive,
 )
+from exports.lifecycle import ALLOWED_MOVES
 from exports.models import (
     ACTIVE_STATES,
     ExportEvent,
@@ -91,12 +93,13 @@ def submit_export(export_id: uuid.UUID | str) -> None:
     reason its owner can read.
     """
     now = timezone.now()
-    claimed = ExportRequest.objects.filter(
-        pk=export_id,
-        state=ExportState.REQUESTED,
-        next_step_at__lte=now,
-        tiktok_request_id__isnull=True,
-    ).update(next_step_at=now + step_claim(), submit_attempts=F("submit_attempts") + 1)
+    claimed = ExportRequest.objects.transition(
+        export_id,
+        [ExportState.REQUESTED],
+        when=Q(next_step_at__lte=now, tiktok_request_id__isnull=True),
+        next_step_at=now + step_claim(),
+        submit_attempts=F("submit_attempts") + 1,
+    )
     if not claimed:
         return
     export = ExportRequest.objects.get(pk=export_id)
@@ -120,21 +123,56 @@ def submit_export(export_id: uuid.UUID | str) -> None:
     _accepted(export, request_id)
 
 
+def _await_confirmation(export: ExportRequest) -> None:
+    """TikTok may have accepted the request and used up its once-only scope: asking again
+    would fail. Wait for the webhook that names the request (adopt_request); without it, the
+    next submit after UNCONFIRMED_WAIT fails the export."""
+    ExportRequest.objects.transition(
+        export.pk,
+        [ExportState.REQUESTED],
+        event=ExportEvent.Kind.UNCONFIRMED,
+        add_unconfirmed_at=timezone.now(),
+        next_step_at=timezone.now() + UNCONFIRMED_WAIT,
+    )
+    logger.warning("TikTok's answer to the request of export %s was lost", export.pk)
+
+
 def adopt_request(export_id: uuid.UUID, request_id: int) -> bool:
     """TikTok's webhook named the request of an export whose Add answer was lost: it carries
     on from there. Returns whether it did (idempotent)."""
-    with transaction.atomic():
-        adopted = ExportRequest.objects.filter(
-            pk=export_id, state=ExportState.REQUESTED, add_unconfirmed_at__isnull=False
-        ).update(
+    return ExportRequest.objects.transition(
+        export_id,
+        [ExportState.REQUESTED],
+        ExportState.PROCESSING,
+        when=Q(add_unconfirmed_at__isnull=False),
+        event=ExportEvent.Kind.ACCEPTED,
+        publish=taskqueue.CHECK,
+        tiktok_request_id=request_id,
+        next_step_at=timezone.now(),
+    )
+
+
+def _accepted(export: ExportRequest, request_id: int) -> None:
+    delay = backoff(0)
+    moved = ExportRequest.objects.transition(
+        export.pk,
+        [ExportState.REQUESTED],
+        ExportState.PROCESSING,
+        event=ExportEvent.Kind.ACCEPTED,
+        publish=taskqueue.CHECK,
+        delay=delay,
+        tiktok_request_id=request_id,
+        next_step_at=timezone.now() + dt.timedelta(seconds=delay),
+    )
+    if not moved:
+        # Cancelled while TikTok was being asked: remember the request to cancel it there.
+        ExportRequest.objects.transition(
+            export.pk,
+            [ExportState.CANCELLED],
+            when=Q(tiktok_request_id__isnull=True),
+            publish=taskqueue.CANCEL_AT_TIKTOK,
             tiktok_request_id=request_id,
-            state=ExportState.PROCESSING,
-            next_step_at=timezone.now(),
         )
-        if adopted:
-            ExportRequest.objects.get(pk=export_id).record(ExportEvent.Kind.ACCEPTED)
-            taskqueue.enqueue(taskqueue.CHECK, export_id)
-    return bool(adopted)
 
 
 @in_owner_locale
@@ -146,9 +184,13 @@ def check_export(export_id: uuid.UUID | str) -> None:
     within PREPARATION_DEADLINE fails, so no export waits forever.
     """
     now = timezone.now()
-    claimed = ExportRequest.objects.filter(
-        pk=export_id, state=ExportState.PROCESSING, next_step_at__lte=now
-    ).update(next_step_at=now + step_claim(), check_count=F("check_count") + 1)
+    claimed = ExportRequest.objects.transition(
+        export_id,
+        [ExportState.PROCESSING],
+        when=Q(next_step_at__lte=now),
+        next_step_at=now + step_claim(),
+        check_count=F("check_count") + 1,
+    )
     if not claimed:
         return
     export = ExportRequest.objects.get(pk=export_id)
@@ -166,6 +208,47 @@ def check_export(export_id: uuid.UUID | str) -> None:
     _apply_status(export, status)
 
 
+def check_now(export_id: uuid.UUID | str) -> bool:
+    """TikTok said the export is ready (its webhook): check at once instead of at the next
+    poll. Returns whether the export was waiting on TikTok."""
+    return ExportRequest.objects.transition(
+        export_id,
+        [ExportState.PROCESSING],
+        publish=taskqueue.CHECK,
+        next_step_at=timezone.now(),
+    )
+
+
+def _apply_status(export: ExportRequest, status: DataRequestStatus) -> None:
+    times = {"tiktok_apply_time": status.apply_time, "tiktok_collect_time": status.collect_time}
+    times = {name: value for name, value in times.items() if value is not None}
+    if status.status == "pending":
+        delay = backoff(export.check_count)
+        ExportRequest.objects.transition(
+            export.pk,
+            [ExportState.PROCESSING],
+            publish=taskqueue.CHECK,
+            delay=delay,
+            next_step_at=timezone.now() + dt.timedelta(seconds=delay),
+            **times,
+        )
+    elif status.status == "downloading":
+        ExportRequest.objects.transition(
+            export.pk,
+            [ExportState.PROCESSING],
+            ExportState.FETCHING,
+            event=ExportEvent.Kind.READY_AT_TIKTOK,
+            publish=taskqueue.FETCH,
+            tiktok_ready_at=timezone.now(),
+            next_step_at=timezone.now(),
+            **times,
+        )
+    elif status.status == "expired":
+        _end(export, ExportState.EXPIRED, ExportEvent.Kind.EXPIRED)
+    else:
+        _end(export, ExportState.CANCELLED, ExportEvent.Kind.CANCELLED)
+
+
 @in_owner_locale
 def fetch_archive(export_id: uuid.UUID | str) -> None:
     """Copies the ready archive from TikTok into storage, checked and hashed, when due.
@@ -173,7 +256,8 @@ def fetch_archive(export_id: uuid.UUID | str) -> None:
     Holds a lease on the row while it copies and renews it as bytes arrive; a second delivery
     of the task finds the lease held and returns at once. A copy that breaks off or arrives
     corrupt is retried from the start (TikTok's download is a POST: no Range to resume), up to
-    EXPORT_FETCH_ATTEMPTS. The archive is never held in memory.
+    EXPORT_FETCH_ATTEMPTS. The archive is never held in memory. A copy that loses its export
+    (cancelled, or its owner deleted their account) stops, and nothing of it stays in storage.
     """
     export = _claim_fetch(export_id)
     if export is None:
@@ -189,7 +273,6 @@ def fetch_archive(export_id: uuid.UUID | str) -> None:
                 expected_size=stream.content_length,
                 on_progress=heartbeat.beat,
             )
-        heartbeat.beat(stored.size, force=True)
     except LeaseLostError:
         logger.info("Copy of export %s stopped: its lease was lost", export.pk)
         return
@@ -202,101 +285,20 @@ def fetch_archive(export_id: uuid.UUID | str) -> None:
     _stored(export, owner, stored)
 
 
-def cancel_at_tiktok(export_id: uuid.UUID | str) -> None:
-    """Tells TikTok that a cancelled export is no longer wanted. Idempotent: TikTok refusing
-    because the request already ended is fine. Raises TransientTikTokError to be retried."""
-    export = ExportRequest.objects.filter(pk=export_id, state=ExportState.CANCELLED).first()
-    if export is None or export.tiktok_request_id is None:
-        return
-    try:
-        _client(export).cancel(export.tiktok_request_id)
-    except PermanentTikTokError as error:
-        logger.info("TikTok did not cancel export %s: %s", export.pk, error.code)
-
-
-def _client(export: ExportRequest) -> PortabilityClient:
-    """The client for the export's owner. Raises PermanentTikTokError if they have no TikTok
-    sign-in any more."""
-    authorization = TikTokAuthorization.objects.for_user(export.user).first()
-    if authorization is None:
-        raise PermanentTikTokError("access_token_invalid", "The TikTok sign-in was removed.")
-    return PortabilityClient(authorization.pk)
-
-
-def _await_confirmation(export: ExportRequest) -> None:
-    """TikTok may have accepted the request and used up its once-only scope: asking again
-    would fail. Wait for the webhook that names the request (services.webhooks adopts it);
-    without it, the next submit after UNCONFIRMED_WAIT fails the export."""
-    with transaction.atomic():
-        waiting = ExportRequest.objects.filter(pk=export.pk, state=ExportState.REQUESTED).update(
-            add_unconfirmed_at=timezone.now(), next_step_at=timezone.now() + UNCONFIRMED_WAIT
-        )
-        if waiting:
-            export.record(ExportEvent.Kind.UNCONFIRMED)
-    logger.warning("TikTok's answer to the request of export %s was lost", export.pk)
-
-
-def _accepted(export: ExportRequest, request_id: int) -> None:
-    delay = backoff(0)
-    with transaction.atomic():
-        moved = ExportRequest.objects.filter(pk=export.pk, state=ExportState.REQUESTED).update(
-            tiktok_request_id=request_id,
-            state=ExportState.PROCESSING,
-            next_step_at=timezone.now() + dt.timedelta(seconds=delay),
-        )
-        if moved:
-            export.record(ExportEvent.Kind.ACCEPTED)
-            taskqueue.enqueue(taskqueue.CHECK, export.pk, delay=delay)
-        else:
-            # Cancelled while TikTok was being asked: remember the request to cancel it there.
-            cancelled = ExportRequest.objects.filter(
-                pk=export.pk, state=ExportState.CANCELLED, tiktok_request_id__isnull=True
-            ).update(tiktok_request_id=request_id)
-            if cancelled:
-                taskqueue.enqueue(taskqueue.CANCEL_AT_TIKTOK, export.pk)
-
-
-def _apply_status(export: ExportRequest, status: DataRequestStatus) -> None:
-    times = {"tiktok_apply_time": status.apply_time, "tiktok_collect_time": status.collect_time}
-    times = {name: value for name, value in times.items() if value is not None}
-    if status.status == "pending":
-        delay = backoff(export.check_count)
-        waiting = ExportRequest.objects.filter(pk=export.pk, state=ExportState.PROCESSING).update(
-            next_step_at=timezone.now() + dt.timedelta(seconds=delay), **times
-        )
-        if waiting:
-            taskqueue.publish(taskqueue.CHECK, export.pk, delay=delay)
-    elif status.status == "downloading":
-        with transaction.atomic():
-            moved = ExportRequest.objects.filter(pk=export.pk, state=ExportState.PROCESSING).update(
-                state=ExportState.FETCHING,
-                tiktok_ready_at=timezone.now(),
-                next_step_at=timezone.now(),
-                **times,
-            )
-            if moved:
-                export.record(ExportEvent.Kind.READY_AT_TIKTOK)
-                taskqueue.enqueue(taskqueue.FETCH, export.pk)
-    elif status.status == "expired":
-        _end(export, ExportState.EXPIRED, ExportEvent.Kind.EXPIRED)
-    else:
-        _end(export, ExportState.CANCELLED, ExportEvent.Kind.CANCELLED)
-
-
 def _claim_fetch(export_id: uuid.UUID | str) -> ExportRequest | None:
     now = timezone.now()
     owner = uuid.uuid4().hex
-    claimed = (
-        ExportRequest.objects.filter(pk=export_id)
-        .fetch_lease_lapsed(now)
-        .update(
-            lease_owner=owner,
-            lease_expires_at=now + dt.timedelta(seconds=settings.EXPORT_FETCH_LEASE),
-            fetch_attempts=F("fetch_attempts") + 1,
-            fetch_started_at=now,
-            bytes_received=0,
-            bytes_total=None,
-        )
+    claimed = ExportRequest.objects.transition(
+        export_id,
+        [ExportState.FETCHING],
+        when=Q(next_step_at__lte=now)
+        & (Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)),
+        lease_owner=owner,
+        lease_expires_at=now + dt.timedelta(seconds=settings.EXPORT_FETCH_LEASE),
+        fetch_attempts=F("fetch_attempts") + 1,
+        fetch_started_at=now,
+        bytes_received=0,
+        bytes_total=None,
     )
     if not claimed:
         return None
@@ -316,51 +318,56 @@ class _Heartbeat:
         self.total = total
         self.last = 0.0
 
-    def beat(self, received: int, *, force: bool = False) -> None:
-        if not force and time.monotonic() - self.last < HEARTBEAT_SECONDS:
+    def beat(self, received: int) -> None:
+        if time.monotonic() - self.last < HEARTBEAT_SECONDS:
             return
         self.last = time.monotonic()
-        lease_until = timezone.now() + dt.timedelta(seconds=settings.EXPORT_FETCH_LEASE)
-        kept = ExportRequest.objects.filter(
-            pk=self.export_id, state=ExportState.FETCHING, lease_owner=self.owner
-        ).update(bytes_received=received, bytes_total=self.total, lease_expires_at=lease_until)
+        kept = ExportRequest.objects.transition(
+            self.export_id,
+            [ExportState.FETCHING],
+            when=Q(lease_owner=self.owner),
+            bytes_received=received,
+            bytes_total=self.total,
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=settings.EXPORT_FETCH_LEASE),
+        )
         if not kept:
             raise LeaseLostError
 
 
 def _stored(export: ExportRequest, owner: str, stored: StoredArchive) -> None:
+    """The copy is complete: the export is READY with it, unless it ended (or went with its
+    owner's account) while the copy was being committed, in which case the copy goes."""
     now = timezone.now()
-    with transaction.atomic():
-        moved = ExportRequest.objects.filter(
-            pk=export.pk, state=ExportState.FETCHING, lease_owner=owner
-        ).update(
-            state=ExportState.READY,
-            archive_key=stored.key,
-            archive_size=stored.size,
-            archive_sha256=stored.sha256,
-            archive_entries=stored.entries,
-            bytes_received=stored.size,
-            bytes_total=stored.size,
-            ready_at=now,
-            retention_until=now + dt.timedelta(days=settings.EXPORT_RETENTION_DAYS),
-            lease_owner="",
-            lease_expires_at=None,
-            next_step_at=None,
-        )
-        if moved:
-            export.record(ExportEvent.Kind.STORED)
-            taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
+    moved = ExportRequest.objects.transition(
+        export.pk,
+        [ExportState.FETCHING],
+        ExportState.READY,
+        when=Q(lease_owner=owner),
+        event=ExportEvent.Kind.STORED,
+        archive_key=stored.key,
+        archive_size=stored.size,
+        archive_sha256=stored.sha256,
+        archive_entries=stored.entries,
+        bytes_received=stored.size,
+        bytes_total=stored.size,
+        ready_at=now,
+        retention_until=now + dt.timedelta(days=settings.EXPORT_RETENTION_DAYS),
+        lease_owner="",
+        lease_expires_at=None,
+        next_step_at=None,
+    )
     if not moved:
         _discard_unwanted(export.pk, stored.key)
 
 
 def _discard_unwanted(export_id: uuid.UUID, key: str) -> None:
-    """The export ended (cancelled, say) while its archive was being stored: remove the copy,
-    unless another run of the copy made the export READY with it."""
+    """The export ended (cancelled, say, or deleted with its owner's account) while its archive
+    was being stored: remove the copy, unless another run of the copy made the export READY
+    with it or is copying it now."""
     state = ExportRequest.objects.filter(pk=export_id).values_list("state", flat=True).first()
-    # READY: another run stored it. FETCHING: another run is copying it and will store it.
     if state not in (ExportState.READY, ExportState.FETCHING):
-        delete_archive(key)
+        archive_storage().delete(key)
+        logger.info("Removed the copy of export %s, which ended while it was stored", export_id)
 
 
 def _retry_fetch(export: ExportRequest, owner: str, error: Exception) -> None:
@@ -368,17 +375,18 @@ def _retry_fetch(export: ExportRequest, owner: str, error: Exception) -> None:
         _fail(export, "fetch_failed", _("The archive could not be copied from TikTok intact."))
         return
     delay = _retry_delay(error, export.fetch_attempts)
-    with transaction.atomic():
-        released = ExportRequest.objects.filter(
-            pk=export.pk, state=ExportState.FETCHING, lease_owner=owner
-        ).update(
-            lease_owner="",
-            lease_expires_at=None,
-            next_step_at=timezone.now() + dt.timedelta(seconds=delay),
-        )
-        if released:
-            export.record(ExportEvent.Kind.FETCH_FAILED, _describe(error))
-            taskqueue.enqueue(taskqueue.FETCH, export.pk, delay=delay)
+    ExportRequest.objects.transition(
+        export.pk,
+        [ExportState.FETCHING],
+        when=Q(lease_owner=owner),
+        event=ExportEvent.Kind.FETCH_FAILED,
+        detail=_describe(error),
+        publish=taskqueue.FETCH,
+        delay=delay,
+        lease_owner="",
+        lease_expires_at=None,
+        next_step_at=timezone.now() + dt.timedelta(seconds=delay),
+    )
     logger.warning("Copy of export %s failed (%s); retrying", export.pk, _describe(error))
 
 
@@ -400,14 +408,40 @@ def _settle_undownloadable(export: ExportRequest, owner: str, error: PermanentTi
         _fail(export, error.code, reason_for(error))
 
 
+def cancel_at_tiktok(export_id: uuid.UUID | str) -> None:
+    """Tells TikTok that a cancelled export is no longer wanted. Idempotent: TikTok refusing
+    because the request already ended is fine. Raises TransientTikTokError to be retried."""
+    export = ExportRequest.objects.filter(pk=export_id, state=ExportState.CANCELLED).first()
+    if export is None or export.tiktok_request_id is None:
+        return
+    try:
+        _client(export).cancel(export.tiktok_request_id)
+    except PermanentTikTokError as error:
+        logger.info("TikTok did not cancel export %s: %s", export.pk, error.code)
+
+
+# Shared by the steps -----------------------------------------------------------------------
+
+
+def _client(export: ExportRequest) -> PortabilityClient:
+    """The client for the export's owner. Raises PermanentTikTokError if they have no TikTok
+    sign-in any more."""
+    authorization = TikTokAuthorization.objects.for_user(export.user).first()
+    if authorization is None:
+        raise PermanentTikTokError("access_token_invalid", "The TikTok sign-in was removed.")
+    return PortabilityClient(authorization.pk)
+
+
 def _retry_later(export: ExportRequest, error: TransientTikTokError, attempt: int) -> None:
     delay = _retry_delay(error, attempt)
-    waiting = ExportRequest.objects.filter(pk=export.pk, state=export.state).update(
-        next_step_at=timezone.now() + dt.timedelta(seconds=delay)
+    step = taskqueue.SUBMIT if export.state == ExportState.REQUESTED else taskqueue.CHECK
+    ExportRequest.objects.transition(
+        export.pk,
+        [export.state],
+        publish=step,
+        delay=delay,
+        next_step_at=timezone.now() + dt.timedelta(seconds=delay),
     )
-    task = taskqueue.SUBMIT if export.state == ExportState.REQUESTED else taskqueue.CHECK
-    if waiting:
-        taskqueue.publish(task, export.pk, delay=delay)
     logger.warning("TikTok call for export %s failed (%s); retrying", export.pk, error.code)
 
 
@@ -423,19 +457,19 @@ def _fail(export: ExportRequest, code: str, reason: str) -> None:
 def _end(
     export: ExportRequest, state: str, event: str, *, code: str = "", reason: str = ""
 ) -> None:
-    with transaction.atomic():
-        ended = ExportRequest.objects.filter(pk=export.pk, state__in=ACTIVE_STATES).update(
-            state=state,
-            failure_code=code[:64],
-            failure_reason=reason,
-            next_step_at=None,
-            lease_owner="",
-            lease_expires_at=None,
-        )
-        if ended:
-            export.record(event, reason)
-            if state in (ExportState.FAILED, ExportState.EXPIRED):
-                taskqueue.enqueue(taskqueue.NOTIFY, export.pk)
+    """Ends an export under way (from whichever active state it is in that may end so)."""
+    ExportRequest.objects.transition(
+        export.pk,
+        [active for active in ACTIVE_STATES if state in ALLOWED_MOVES[active]],
+        state,
+        event=event,
+        detail=reason,
+        failure_code=code[:64],
+        failure_reason=reason,
+        next_step_at=None,
+        lease_owner="",
+        lease_expires_at=None,
+    )
 
 
 def _describe(error: Any) -> str:

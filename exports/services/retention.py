@@ -9,19 +9,15 @@ import logging
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exports import emails
-from exports.archive_store import (
-    abort_stale_uploads,
-    archive_key,
-    delete_archive,
-    discard_partial,
-)
-from exports.models import ExportEvent, ExportRequest, ExportState, exports_for
+from exports.archive_store import archive_key, archive_storage
+from exports.lifecycle import ENDED_WITHOUT_ARCHIVE
+from exports.models import EmailKind, ExportEvent, ExportRequest, ExportState, exports_for
 from exports.services.locale import in_owner_locale
-from exports.services.notifications import REMINDER, send_once
+from exports.services.notifications import send_once
 
 logger = logging.getLogger(__name__)
 
@@ -34,25 +30,20 @@ class ArchiveNotDeletableError(Exception):
 def remind_before_deletion(export_id: uuid.UUID | str) -> None:
     """Emails the owner (one email, if they have a verified address) that the archive will be
     deleted soon. Idempotent; see notifications.send_once."""
-    send_once(
-        export_id,
-        REMINDER,
-        ExportRequest.objects.filter(state=ExportState.READY),
-        emails.send_deletion_reminder,
-    )
+    send_once(export_id, EmailKind.REMINDER, emails.send_deletion_reminder)
 
 
 def delete_expired_archive(export_id: uuid.UUID | str) -> None:
     """Deletes the archive of an export past its retention, finishes a deletion whose storage
     object was left behind, and clears what a copy cut short left of an export that ended.
     Idempotent."""
-    now = timezone.now()
-    with transaction.atomic():
-        ended = ExportRequest.objects.filter(
-            pk=export_id, state=ExportState.READY, retention_until__lte=now
-        ).update(state=ExportState.DELETED)
-        if ended:
-            ExportRequest.objects.get(pk=export_id).record(ExportEvent.Kind.DELETED)
+    ExportRequest.objects.transition(
+        export_id,
+        [ExportState.READY],
+        ExportState.DELETED,
+        when=Q(retention_until__lte=timezone.now()),
+        event=ExportEvent.Kind.DELETED,
+    )
     _remove_object(export_id)
 
 
@@ -63,13 +54,11 @@ def delete_export_archive(user: AbstractBaseUser, export_id: uuid.UUID) -> None:
     ArchiveNotDeletableError for one that holds no archive.
     """
     export = exports_for(user).get(pk=export_id)
-    with transaction.atomic():
-        ended = ExportRequest.objects.filter(pk=export.pk, state=ExportState.READY).update(
-            state=ExportState.DELETED
-        )
-        if not ended:
-            raise ArchiveNotDeletableError
-        export.record(ExportEvent.Kind.DELETED)
+    deleted = ExportRequest.objects.transition(
+        export.pk, [ExportState.READY], ExportState.DELETED, event=ExportEvent.Kind.DELETED
+    )
+    if not deleted:
+        raise ArchiveNotDeletableError
     _remove_object(export.pk)
 
 
@@ -77,23 +66,19 @@ def _remove_object(export_id: uuid.UUID | str) -> None:
     """Deletes what storage holds for an export that has no archive to keep (DELETED, or ended
     while being copied), then records that it is gone. A failure leaves `archive_deleted_at`
     empty, and the sweep tries again."""
+    nothing_to_keep = (ExportState.DELETED, *ENDED_WITHOUT_ARCHIVE)
     export = ExportRequest.objects.filter(
-        pk=export_id,
-        state__in=[
-            ExportState.DELETED,
-            ExportState.FAILED,
-            ExportState.EXPIRED,
-            ExportState.CANCELLED,
-        ],
-        archive_deleted_at__isnull=True,
+        pk=export_id, state__in=nothing_to_keep, archive_deleted_at__isnull=True
     ).first()
     if export is None:
         return
-    key = export.archive_key or archive_key(export.user_id, export.pk)
-    delete_archive(key)
-    discard_partial(key)
-    ExportRequest.objects.filter(pk=export.pk, archive_deleted_at__isnull=True).update(
-        archive_key="", archive_deleted_at=timezone.now()
+    archive_storage().delete(export.archive_key or archive_key(export.user_id, export.pk))
+    ExportRequest.objects.transition(
+        export.pk,
+        nothing_to_keep,
+        when=Q(archive_deleted_at__isnull=True),
+        archive_key="",
+        archive_deleted_at=timezone.now(),
     )
     logger.info("Removed what storage held for export %s", export.pk)
 
@@ -110,7 +95,7 @@ def abort_abandoned_uploads() -> int:
             lease_expires_at__gt=timezone.now(),
         ).exists()
 
-    return abort_stale_uploads(dt.timedelta(hours=1), copy_in_progress)
+    return archive_storage().abort_stale_uploads(dt.timedelta(hours=1), copy_in_progress)
 
 
 def _as_uuid(value: str) -> list[uuid.UUID]:

@@ -7,21 +7,26 @@ import hashlib
 import json
 import logging
 import time
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from exports import taskqueue
 from exports.models import ExportRequest, ExportState, TikTokAccessRemoval, WebhookReceipt
 from exports.services.disconnection import remove_access
-from exports.services.pipeline import adopt_request
+from exports.services.pipeline import adopt_request, check_now
 from exports.tiktok import InvalidSignatureError, verify_webhook_signature
 
 logger = logging.getLogger(__name__)
 
 
 class InvalidWebhookError(Exception):
-    """Not a genuine TikTok webhook: bad or missing signature, too old, or not parseable."""
+    """Not a genuine TikTok webhook: bad or missing signature, or too old."""
+
+
+class UnreadableWebhookError(InvalidWebhookError):
+    """Genuinely signed, but not a webhook this site can read (not JSON, nested past any real
+    event, not an object with an event name)."""
 
 
 def handle_tiktok_webhook(raw_body: bytes, signature: str | None) -> str:
@@ -33,10 +38,12 @@ def handle_tiktok_webhook(raw_body: bytes, signature: str | None) -> str:
     """
     try:
         verify_webhook_signature(raw_body, signature, now=time.time())
-        event = json.loads(raw_body)
-        name = str(event["event"])
-    except (InvalidSignatureError, ValueError, KeyError, TypeError) as error:
+    except InvalidSignatureError as error:
         raise InvalidWebhookError(str(error)) from None
+    event = _json_or_none(raw_body)
+    if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+        raise UnreadableWebhookError("not a JSON object with an event name")
+    name = event["event"]
     try:
         with transaction.atomic():
             WebhookReceipt.objects.create(
@@ -54,10 +61,7 @@ def _act_on(name: str, event: dict) -> str:
         return _access_removed(event)
     if name != "portability.download.ready":
         return "ignored"
-    try:
-        request_id = json.loads(event["content"])["request_id"]
-    except (KeyError, TypeError, ValueError):
-        return "no request_id"
+    request_id = _content(event).get("request_id")
     if not isinstance(request_id, int) or isinstance(request_id, bool):
         return "no request_id"
     export_id = (
@@ -67,11 +71,23 @@ def _act_on(name: str, event: dict) -> str:
     )
     if export_id is None:
         return _adopt(request_id, str(event.get("user_openid") or ""))
-    ExportRequest.objects.filter(pk=export_id, state=ExportState.PROCESSING).update(
-        next_step_at=timezone.now()
-    )
-    taskqueue.enqueue(taskqueue.CHECK, export_id)
-    return "checking now"
+    return "checking now" if check_now(export_id) else "no longer waiting on TikTok"
+
+
+def _json_or_none(text: str | bytes) -> Any:
+    """The JSON value of `text`, or None for anything that is not JSON (or nests so deep that
+    reading it would exhaust the stack)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _content(event: dict) -> dict:
+    """The event's `content`: JSON serialised as a string, so parsed a second time."""
+    content = event.get("content")
+    value = _json_or_none(content) if isinstance(content, str | bytes) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _adopt(request_id: int, open_id: str) -> str:
@@ -99,9 +115,8 @@ def _access_removed(event: dict) -> str:
     open_id = str(event.get("user_openid") or "")
     if not open_id:
         return "no user_openid"
-    try:
-        reason = int(json.loads(event["content"])["reason"])
-    except (KeyError, TypeError, ValueError):
+    reason = _content(event).get("reason")
+    if not isinstance(reason, int) or isinstance(reason, bool):
         reason = TikTokAccessRemoval.Reason.UNKNOWN
     created = event.get("create_time")
     removed_at = (

@@ -13,7 +13,11 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from exports.models import TikTokAuthorization
-from exports.tiktok.errors import PermanentTikTokError, TransientTikTokError
+from exports.tiktok.errors import (
+    AccessTokenInvalidError,
+    PermanentTikTokError,
+    TransientTikTokError,
+)
 from exports.tiktok.http import (
     call_v2,
     error_for_status,
@@ -109,6 +113,22 @@ def fetch_user_info(access_token: str) -> TikTokProfile:
         avatar_url=str(user.get("avatar_url") or ""),
         union_id=str(user.get("union_id") or ""),
     )
+
+
+def grant_is_alive(authorization_id: int) -> bool:
+    """Whether TikTok still honours the grant's access token: it answers the user info with
+    it. False once TikTok revoked it (the person removed the app); a grant whose token merely
+    expired counts as alive if its refresh works. Raises TransientTikTokError when TikTok
+    cannot tell now."""
+    try:
+        fetch_user_info(current_access_token(authorization_id))
+    except AccessTokenInvalidError:
+        return False
+    except PermanentTikTokError as error:
+        if error.code == "refresh_token_invalid":
+            return False
+        raise
+    return True
 
 
 def current_access_token(authorization_id: int) -> str:

@@ -25,7 +25,14 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from exports.archive_store import archive_key
-from exports.models import ExportRequest, ExportState, TikTokAuthorization
+from exports.lifecycle import EMAILS_OWED
+from exports.models import (
+    EmailKind,
+    ExportEmail,
+    ExportRequest,
+    ExportState,
+    TikTokAuthorization,
+)
 
 API = "https://open.tiktokapis.com"
 AUTH = "https://www.tiktok.com"
@@ -151,8 +158,39 @@ def make_export(user: AbstractBaseUser, state: str = ExportState.REQUESTED, **fi
     }
     if state != ExportState.REQUESTED:
         defaults["tiktok_request_id"] = BIG_REQUEST_ID
+    email_fields = {name: fields.pop(name) for name in list(fields) if name in EMAIL_FIELDS}
     defaults.update(fields)
-    return ExportRequest.objects.create(user=user, state=state, **defaults)
+    export = ExportRequest.objects.create(user=user, state=state, **defaults)
+    owe_emails(export, **email_fields)
+    return export
+
+
+# The emails an export in each state is owed, and how a test names their bookkeeping.
+EMAIL_FIELDS = {
+    "notified_at": (EmailKind.OUTCOME, "sent_at"),
+    "notify_claimed_until": (EmailKind.OUTCOME, "claimed_until"),
+    "notify_attempts": (EmailKind.OUTCOME, "attempts"),
+    "reminded_at": (EmailKind.REMINDER, "sent_at"),
+    "remind_claimed_until": (EmailKind.REMINDER, "claimed_until"),
+    "remind_attempts": (EmailKind.REMINDER, "attempts"),
+}
+
+
+def owe_emails(export: ExportRequest, **fields: Any) -> None:
+    """The emails entering its state owed the export (exports.lifecycle.EMAILS_OWED), as if it
+    had got there through the pipeline, with the bookkeeping `fields` name."""
+    for kind in EMAILS_OWED.get(export.state, ()):
+        values = {
+            field: fields[name]
+            for name, (email_kind, field) in EMAIL_FIELDS.items()
+            if email_kind == kind and name in fields
+        }
+        ExportEmail.objects.update_or_create(export=export, kind=kind, defaults=values)
+
+
+def email_of(export: ExportRequest, kind: str = EmailKind.OUTCOME) -> ExportEmail:
+    """The export's email of `kind`, as stored now."""
+    return ExportEmail.objects.get(export_id=export.pk, kind=kind)
 
 
 def make_ready_export(user: AbstractBaseUser, content: bytes, **fields: Any) -> ExportRequest:

@@ -223,3 +223,22 @@ def test_head_gives_the_size_without_the_body(owner_client, export):
     assert response["Content-Length"] == str(SIZE)
     assert response["Accept-Ranges"] == "bytes"
     assert response.content == b""
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=" + "9" * 5000 + "-",
+        "bytes=0-" + "9" * 5000,
+        "bytes=-" + "9" * 5000,
+        "bytes=" + "1" * 5000 + "-" + "2" * 5000,
+    ],
+    ids=["start", "end", "suffix", "both"],
+)
+def test_a_range_with_thousands_of_digits_is_refused_with_416_not_a_server_error(
+    owner_client, export, header
+):
+    response = owner_client.get(download_url(export), headers={"Range": header})
+
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{SIZE}"

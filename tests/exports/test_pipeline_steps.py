@@ -174,12 +174,13 @@ def test_a_permanent_refusal_of_the_request_fails_the_export_with_a_readable_rea
 )
 @responses.activate
 def test_a_transient_failure_keeps_the_export_requested_and_publishes_a_retry(
-    user, published, fault, at_least
+    user, published, fault, at_least, django_capture_on_commit_callbacks
 ):
     export = make_export(user)
     responses.post(ADD_URL, **fault)
 
-    services.submit_export(export.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.submit_export(export.pk)
 
     export.refresh_from_db()
     assert export.state == ExportState.REQUESTED
@@ -245,15 +246,19 @@ def test_an_export_cancelled_while_tiktok_accepts_it_is_cancelled_there_too(
 
 
 @responses.activate
-def test_pending_keeps_checking_later_and_backs_off(user, published):
+def test_pending_keeps_checking_later_and_backs_off(
+    user, published, django_capture_on_commit_callbacks
+):
     export = make_export(user, ExportState.PROCESSING)
     responses.post(CHECK_URL, json=envelope(data=check_data("pending")))
 
-    services.check_export(export.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_export(export.pk)
     export.refresh_from_db()
     first_wait = seconds_until(export.next_step_at)
     make_due(export)
-    services.check_export(export.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.check_export(export.pk)
     export.refresh_from_db()
     second_wait = seconds_until(export.next_step_at)
 

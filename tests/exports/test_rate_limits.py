@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from exports import ratelimit
-from exports.models import ExportRequest, ExportState
+from exports.models import ExportEmail, ExportRequest, ExportState
 from tests.exports import factories
 from tests.exports.factories import authorize, make_export, make_user
 
@@ -125,7 +125,7 @@ def test_asking_for_the_email_again_too_often_gets_a_429(
     url = f"/exports/{export.pk}/resend-email/"
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(ratelimit.RESEND_EMAIL.limit):
-            ExportRequest.objects.filter(pk=export.pk).update(notified_at=timezone.now())
+            ExportEmail.objects.filter(export=export).update(sent_at=timezone.now())
             assert client.post(url).status_code == 302
         over = client.post(url)
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exports import services, taskqueue
-from exports.models import ExportState
+from exports.models import EmailKind, ExportState
 from tests.exports import factories
-from tests.exports.factories import authorize, make_ready_export, make_user, make_zip
+from tests.exports.factories import authorize, email_of, make_ready_export, make_user, make_zip
 
 archive_dirs = factories.archive_dirs
 published = factories.published
@@ -58,7 +58,7 @@ def test_the_sweep_reminds_once_before_deletion_and_the_owner_gets_one_email(
     assert "will be deleted soon" in mailoutbox[0].subject
     assert "/exports/link/" in mailoutbox[0].body
     export.refresh_from_db()
-    assert export.reminded_at is not None
+    assert email_of(export, EmailKind.REMINDER).sent_at is not None
 
 
 def test_without_a_verified_address_the_dashboard_is_the_reminder(client, db, mailoutbox):
@@ -112,11 +112,11 @@ def test_a_deletion_that_fails_in_storage_is_finished_by_the_next_sweep(
     export = ready_export(owner, retention_in=-dt.timedelta(minutes=1))
     key = export.archive_key
 
-    def storage_down(key: str) -> None:
+    def storage_down(self: object, key: str) -> None:
         raise OSError("storage unreachable")
 
     with monkeypatch.context() as patched:
-        patched.setattr("exports.services.retention.delete_archive", storage_down)
+        patched.setattr("exports.archive_store.FileArchiveStorage.delete", storage_down)
         with pytest.raises(OSError, match="unreachable"):
             services.delete_expired_archive(export.pk)
     export.refresh_from_db()

@@ -20,8 +20,8 @@ from django.utils import timezone
 from exports import services
 from exports.archive_store import (
     ArchiveInvalidError,
-    abort_stale_uploads,
     archive_key,
+    archive_storage,
     copy_archive,
 )
 from exports.models import ExportState
@@ -117,7 +117,7 @@ def test_uploads_abandoned_by_a_dead_copy_are_aborted_and_live_ones_kept(s3, db)
     def copy_in_progress(key: str) -> bool:
         return key == live_key
 
-    aborted = abort_stale_uploads(dt.timedelta(0), copy_in_progress)
+    aborted = archive_storage().abort_stale_uploads(dt.timedelta(0), copy_in_progress)
 
     assert aborted == 1
     assert [upload["Key"] for upload in in_progress_uploads(s3)] == [live_key]

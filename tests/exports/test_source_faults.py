@@ -405,7 +405,7 @@ def test_a_source_that_keeps_failing_is_given_up_after_the_bound_with_one_email(
     assert not export.archive_key
     assert pipeline.storage.keys() == []
     assert all(state != ExportState.READY for state, _, _ in watch.seen)
-    watch.until(lambda export: export.notified_at is not None)
+    watch.until(lambda export: export.emails.filter(sent_at__isnull=False).exists())
     emails = pipeline.emails_to(watch.owner)
     assert len(emails) == 1
     assert "could not be completed" in emails[0]["Subject"]
@@ -430,7 +430,7 @@ def test_a_download_refused_as_unauthorized_refreshes_once_then_fails_with_one_e
     # One refresh: the sign-in's token pair and the one pair it was rotated into.
     assert TokenPair.objects.count() == 2
     assert pipeline.storage.keys() == []
-    watch.until(lambda export: export.notified_at is not None)
+    watch.until(lambda export: export.emails.filter(sent_at__isnull=False).exists())
     assert len(pipeline.emails_to(watch.owner)) == 1
 
 

@@ -175,3 +175,51 @@ def test_an_unrelated_event_is_answered_200_and_changes_nothing(
     assert response.status_code == 200
     assert unchanged(export)
     assert published == []
+
+
+def signed(body: bytes) -> str:
+    return sign_webhook(body, int(time.time()))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 3000 + b"]" * 3000,
+        b'{"event": ' + b'{"a": ' * 3000 + b"1" + b"}" * 3001,
+        b"not json",
+        b'["portability.download.ready"]',
+        b'{"event": 7}',
+    ],
+    ids=["nested-3000", "nested-object", "not-json", "a-list", "no-event-name"],
+)
+def test_a_genuinely_signed_body_that_is_no_webhook_gets_400_and_changes_nothing(
+    client, export, published, django_capture_on_commit_callbacks, body
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, body, signed(body))
+
+    assert response.status_code == 400
+    assert unchanged(export)
+    assert published == []
+    assert not WebhookReceipt.objects.exists()
+
+
+def test_a_signed_event_whose_content_nests_3000_levels_is_answered_200_and_ignored(
+    client, export, published, django_capture_on_commit_callbacks
+):
+    content = "[" * 3000 + "]" * 3000
+    body = json.dumps(
+        {
+            "client_key": factories.CLIENT_KEY,
+            "event": "portability.download.ready",
+            "create_time": int(time.time()),
+            "content": content,
+        }
+    ).encode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deliver(client, body, signed(body))
+
+    assert response.status_code == 200
+    assert unchanged(export)
+    assert published == []

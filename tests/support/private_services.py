@@ -421,7 +421,13 @@ class Deployment:
             return db.execute(sql, params).fetchall()
 
     def export(self, export_id: str) -> dict[str, Any]:
-        (row,) = self.query("SELECT * FROM exports_exportrequest WHERE id = %s", export_id)
+        """The export's row, with `notified_at`: when its outcome email was sent, if it was."""
+        (row,) = self.query(
+            "SELECT e.*, m.sent_at AS notified_at FROM exports_exportrequest e"
+            " LEFT JOIN exports_exportemail m ON m.export_id = e.id AND m.kind = 'outcome'"
+            " WHERE e.id = %s",
+            export_id,
+        )
         return row
 
     def wait_for_export(

@@ -8,10 +8,8 @@ from exports import services
 
 
 class Command(BaseCommand):
-    help = "Publish every export step that is due (what beat runs every EXPORT_SWEEP_INTERVAL)."
+    help = "Publish everything that is due: what beat runs every EXPORT_SWEEP_INTERVAL."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        published = services.sweep_exports()
-        self.stdout.write(", ".join(f"{step}: {count}" for step, count in published.items()))
-        aborted = services.abort_abandoned_uploads()
-        self.stdout.write(f"abandoned uploads aborted: {aborted}")
+        done = services.sweep()
+        self.stdout.write(", ".join(f"{what}: {count}" for what, count in done.items()))
