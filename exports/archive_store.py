@@ -187,7 +187,12 @@ class FileSink:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        self.partial.replace(self.path)
+        try:
+            self.partial.replace(self.path)
+        except FileNotFoundError:
+            # Deleted while being written: its export went (the owner deleted their account).
+            # Not stored; the copy's caller finds the export gone and keeps nothing.
+            raise ArchiveInvalidError("the partial copy was removed while it was written") from None
 
     def abort(self) -> None:
         self._file.close()
