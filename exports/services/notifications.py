@@ -116,23 +116,21 @@ def send_once(
     sent and nothing is owed.
     """
     now = timezone.now()
-    email = ExportEmail.objects.due(kind, now).filter(export_id=export_id).first()
-    if email is None:
-        return
     claimed = (
         ExportEmail.objects.due(kind, now)
-        .filter(pk=email.pk)
+        .filter(export_id=export_id)
         .update(claimed_until=now + EMAIL_CLAIM, attempts=F("attempts") + 1)
     )
     if not claimed:
         return
+    email = ExportEmail.objects.get(export_id=export_id, kind=kind)
     export = ExportRequest.objects.select_related("user").get(pk=export_id)
     address = verified_address(export.user)
     if address is not None:
         try:
             send(export, address, export_link(export))
         except (smtplib.SMTPException, OSError) as error:
-            retry_at = timezone.now() + dt.timedelta(seconds=email_backoff(email.attempts + 1))
+            retry_at = timezone.now() + dt.timedelta(seconds=email_backoff(email.attempts))
             ExportEmail.objects.filter(pk=email.pk).update(claimed_until=retry_at)
             logger.warning(
                 "The %s email about export %s failed (%s); trying again after %s",

@@ -13,10 +13,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
-from pathlib import Path
+from contextlib import closing
 
 import psycopg
 import pytest
@@ -32,7 +30,7 @@ from tests.support.processes import (
     database_url_of_tests,
     django_server,
     free_port,
-    wait_for_http,
+    gunicorn_server,
 )
 from tests.test_embedded_run import SERVER_SETTINGS
 
@@ -81,29 +79,6 @@ def assert_exactly_the_limit_went_through(site: str, answers: list[requests.Resp
             assert "Too many tries" in answer.text
 
 
-@contextmanager
-def gunicorn(port: int, env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """This project under gunicorn as the Dockerfile runs it: three worker processes of four
-    threads, so a burst is counted by several processes at once."""
-    command = [
-        sys.executable, "-m", "gunicorn", "portability_site.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
-        "--workers", "3", "--threads", "4", "--no-control-socket",
-    ]  # fmt: skip
-    full_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_for_http(base_url + "/")
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
 # Over real HTTP, all at once ----------------------------------------------------------------
 
 
@@ -133,7 +108,7 @@ def test_a_burst_of_sign_ins_on_postgresql_and_redis_lets_exactly_the_limit_thro
     port = free_port()
     env = {"DATABASE_URL": database_url_of_tests(), "SITE_URL": f"http://127.0.0.1:{port}"}
 
-    with gunicorn(port, env, tmp_path / "server.log") as site:
+    with gunicorn_server(port, env, tmp_path / "server.log", workers=3, threads=4) as site:
         answers = burst_of_sign_ins(site)
 
     assert_exactly_the_limit_went_through(site, answers)
@@ -149,7 +124,7 @@ def test_a_burst_of_sign_ins_counted_in_postgresql_lets_exactly_the_limit_throug
         "SITE_URL": f"http://127.0.0.1:{port}",
     }
 
-    with gunicorn(port, env, tmp_path / "server.log") as site:
+    with gunicorn_server(port, env, tmp_path / "server.log", workers=3, threads=4) as site:
         answers = burst_of_sign_ins(site)
 
     assert_exactly_the_limit_went_through(site, answers)

@@ -5,16 +5,11 @@ threaded workers, as in the container image, and its sync workers)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,11 +26,10 @@ from tests.sandbox.conftest import (
     download,
 )
 from tests.support.processes import (
-    ROOT,
     database_url_of_tests,
     django_server,
     free_port,
-    wait_for_http,
+    gunicorn_server,
 )
 from tiktok_sandbox import grants, portability
 from tiktok_sandbox.admin import SandboxFaultForm
@@ -69,30 +63,6 @@ def _server_env(port: int) -> dict[str, str]:
     }
 
 
-@contextmanager
-def gunicorn(port: int, env: dict[str, str], log_path: Path, *, threads: int) -> Iterator[str]:
-    """This project under gunicorn in its own process: one worker, gthread if ``threads`` > 1
-    (as in the Dockerfile), else the sync worker."""
-    command = [
-        sys.executable, "-m", "gunicorn", "portability_site.wsgi",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads),
-        # Its control socket has one path per user: two servers (or test runs) would share it.
-        "--no-control-socket",
-    ]  # fmt: skip
-    full_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            wait_for_http(base_url + "/")
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def runserver_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
     port = free_port()
@@ -105,7 +75,7 @@ def runserver_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
 def gunicorn_threads_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("gunicorn") / "server.log"
-    with gunicorn(port, _server_env(port), log, threads=4) as url:
+    with gunicorn_server(port, _server_env(port), log, threads=4) as url:
         yield url
 
 
@@ -113,7 +83,7 @@ def gunicorn_threads_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
 def gunicorn_sync_url(django_db_setup, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = tmp_path_factory.mktemp("gunicorn-sync") / "server.log"
-    with gunicorn(port, _server_env(port), log, threads=1) as url:
+    with gunicorn_server(port, _server_env(port), log, threads=1) as url:
         yield url
 
 

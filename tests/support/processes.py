@@ -47,18 +47,24 @@ def wait_for_http(url: str, *, timeout: float = 30.0) -> None:
 
 
 @contextmanager
-def django_server(
-    port: int, env: dict[str, str], log_path: Path, *, unset: tuple[str, ...] = ()
+def served(
+    arguments: list[str],
+    port: int,
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    unset: tuple[str, ...] = (),
+    stop_seconds: float = 20,
 ) -> Iterator[str]:
-    """This project served by `manage.py runserver` in its own process, with `env` on top of the
-    test environment less the variables in `unset`. Yields its base URL; the server's log is
-    written to `log_path`."""
+    """A server of this project (`arguments` after the Python interpreter) in its own process,
+    with `env` on top of the test environment less the variables in `unset`. Yields its base
+    URL once it answers; its log is written to `log_path`; stopped when the block ends."""
     full_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
     for name in unset:
         full_env.pop(name, None)
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            [sys.executable, *arguments],
             cwd=ROOT,
             env=full_env,
             stdout=log,
@@ -70,7 +76,33 @@ def django_server(
             yield base_url
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=stop_seconds)
+
+
+@contextmanager
+def django_server(
+    port: int, env: dict[str, str], log_path: Path, *, unset: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """This project served by `manage.py runserver` in its own process (see `served`)."""
+    arguments = ["manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    with served(arguments, port, env, log_path, unset=unset, stop_seconds=10) as base_url:
+        yield base_url
+
+
+@contextmanager
+def gunicorn_server(
+    port: int, env: dict[str, str], log_path: Path, *, workers: int = 1, threads: int = 1
+) -> Iterator[str]:
+    """This project under gunicorn in its own process (see `served`): gthread workers when
+    `threads` > 1, as the Dockerfile runs it, else the sync worker."""
+    arguments = [
+        "-m", "gunicorn", "portability_site.wsgi", "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--threads", str(threads),
+        # Its control socket has one path per user: two servers (or test runs) would share it.
+        "--no-control-socket",
+    ]  # fmt: skip
+    with served(arguments, port, env, log_path) as base_url:
+        yield base_url
 
 
 @contextmanager
