@@ -13,6 +13,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import forms
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiktok_sandbox import pkce, registration, scopes
 from tiktok_sandbox.personas import PERSONAS
@@ -107,7 +109,7 @@ class ConsentForm(forms.Form):
 
     persona = forms.ChoiceField(
         choices=[(persona.open_id, persona.display_name) for persona in PERSONAS],
-        error_messages={"required": "Choose the account to continue as."},
+        error_messages={"required": gettext_lazy("Choose the account to continue as.")},
     )
     scopes = forms.MultipleChoiceField(required=False)
 
@@ -122,15 +124,21 @@ class ConsentForm(forms.Form):
 
 
 def _check_trust(client_key: str, redirect_uri: str) -> None:
+    # The problem is shown on the sandbox's error page, in the person's language; the errors
+    # redirected to the client (``_refusal``) stay in English, as TikTok's API answers are.
+    if not client_key:
+        raise UntrustedRequestError(_("The client_key is missing."))
     if not registration.is_known_client_key(client_key):
-        problem = "missing" if not client_key else "not the client key of a registered app"
-        raise UntrustedRequestError(f"The client_key is {problem}.")
+        raise UntrustedRequestError(_("The client_key is not the client key of a registered app."))
     if not redirect_uri:
-        raise UntrustedRequestError("The redirect_uri is missing.")
+        raise UntrustedRequestError(_("The redirect_uri is missing."))
     if not registration.is_registered_redirect_uri(redirect_uri):
         raise UntrustedRequestError(
-            f"The redirect_uri {redirect_uri!r} is not registered for this app. It must equal "
-            "a registered redirect URI exactly."
+            _(
+                "The redirect_uri “%(redirect_uri)s” is not registered for this app. It must "
+                "equal a registered redirect URI exactly."
+            )
+            % {"redirect_uri": redirect_uri}
         )
 
 

@@ -28,6 +28,11 @@ def client_key() -> str:
     return settings.TIKTOK_SANDBOX_CLIENT_KEY
 
 
+def app_name() -> str:
+    """Return the registered app's name, which the consent page shows as TikTok shows an app's."""
+    return settings.TIKTOK_SANDBOX_APP_NAME
+
+
 def client_secret() -> str:
     """Return the client secret of the registered app; it also keys the webhook signatures."""
     return settings.TIKTOK_SANDBOX_CLIENT_SECRET

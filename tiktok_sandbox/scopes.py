@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 BASIC = "user.info.basic"
 
-# Scope -> the sentence shown on the consent page, in TikTok's "what the app can do" voice.
-DESCRIPTIONS: dict[str, str] = {
-    BASIC: "Read your profile info (avatar, display name)",
-    "user.info.profile": "Read your profile details (username, bio, verified status, profile link)",
-    "user.info.stats": "Read your stats (followers, following, likes and video counts)",
-    "video.list": "Read your public videos",
-    "portability.all.single": "Get a one-time copy of all your TikTok data",
-    "portability.all.ongoing": "Get copies of all your TikTok data, now and later",
-    "portability.activity.single": "Get a one-time copy of your activity",
-    "portability.activity.ongoing": "Get copies of your activity, now and later",
-    "portability.directmessages.single": "Get a one-time copy of your direct messages",
-    "portability.directmessages.ongoing": "Get copies of your direct messages, now and later",
-    "portability.postsandprofile.single": "Get a one-time copy of your posts and profile",
-    "portability.postsandprofile.ongoing": "Get copies of your posts and profile, now and later",
+# Scope -> the sentence shown on the consent page, in TikTok's "what the app can do" voice, in the
+# person's language as TikTok's own consent page is.
+DESCRIPTIONS: dict[str, Promise] = {
+    BASIC: _("Read your profile info (avatar, display name)"),
+    "user.info.profile": _(
+        "Read your profile details (username, bio, verified status, profile link)"
+    ),
+    "user.info.stats": _("Read your stats (followers, following, likes and video counts)"),
+    "video.list": _("Read your public videos"),
+    "portability.all.single": _("Get a one-time copy of all your TikTok data"),
+    "portability.all.ongoing": _("Get copies of all your TikTok data, now and later"),
+    "portability.activity.single": _("Get a one-time copy of your activity"),
+    "portability.activity.ongoing": _("Get copies of your activity, now and later"),
+    "portability.directmessages.single": _("Get a one-time copy of your direct messages"),
+    "portability.directmessages.ongoing": _("Get copies of your direct messages, now and later"),
+    "portability.postsandprofile.single": _("Get a one-time copy of your posts and profile"),
+    "portability.postsandprofile.ongoing": _("Get copies of your posts and profile, now and later"),
 }
 KNOWN: frozenset[str] = frozenset(DESCRIPTIONS)
 

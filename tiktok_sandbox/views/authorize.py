@@ -21,6 +21,7 @@ from tiktok_sandbox.faults import take_fault
 from tiktok_sandbox.models import FaultEndpoint
 from tiktok_sandbox.personas import PERSONAS, default_persona
 
+# Sent to the client as error_description: TikTok's API speaks English, so this is never translated.
 CANCELLED = "user cancelled the authorization"
 
 
@@ -76,6 +77,7 @@ def _consent_page(
 ) -> HttpResponse:
     context = {
         "auth_request": auth_request,
+        "app_name": registration.app_name(),
         "client_key": registration.client_key(),
         "form": form,
         "personas": PERSONAS,

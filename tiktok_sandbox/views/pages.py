@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -19,12 +20,13 @@ def index(request: HttpRequest) -> HttpResponse:
     lifetimes = registration.lifetimes()
     context = {
         "personas": PERSONAS,
+        "app_name": registration.app_name(),
         "client_key": registration.client_key(),
         "redirect_uris": registration.redirect_uris(),
         "lifetimes": [
-            ("Authorization code", int(lifetimes.code.total_seconds())),
-            ("Access token", int(lifetimes.access_token.total_seconds())),
-            ("Refresh token", int(lifetimes.refresh_token.total_seconds())),
+            (_("Authorization code"), int(lifetimes.code.total_seconds())),
+            (_("Access token"), int(lifetimes.access_token.total_seconds())),
+            (_("Refresh token"), int(lifetimes.refresh_token.total_seconds())),
         ],
         "scopes": scopes.DESCRIPTIONS.items(),
         "exports": {
