@@ -28,6 +28,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import OperationalError, connections, router
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from exports.models import RateLimitCounter
 
@@ -40,14 +42,35 @@ class RateLimit:
     limit: int
     window_seconds: int
     per_user: bool
+    # What the person over the limit did, in their words: the 429 page opens with it.
+    too_often: str
 
 
 # Each sign-in costs a code exchange and a user info call at TikTok.
-SIGN_IN = RateLimit("sign-in", limit=20, window_seconds=15 * 60, per_user=False)
+SIGN_IN = RateLimit(
+    "sign-in",
+    limit=20,
+    window_seconds=15 * 60,
+    per_user=False,
+    # Counted per address (before sign-in there is no one else to count): "your network".
+    too_often=_("Too many sign-in attempts came from your network in a short while."),
+)
 # Export requests are few by nature (one at a time per kind of data); more is a script gone wrong.
-REQUEST_EXPORT = RateLimit("request-export", limit=10, window_seconds=60 * 60, per_user=True)
+REQUEST_EXPORT = RateLimit(
+    "request-export",
+    limit=10,
+    window_seconds=60 * 60,
+    per_user=True,
+    too_often=_("You asked for exports too often in a short while."),
+)
 # Every resend is an email to a real mailbox.
-RESEND_EMAIL = RateLimit("resend-email", limit=3, window_seconds=60 * 60, per_user=True)
+RESEND_EMAIL = RateLimit(
+    "resend-email",
+    limit=3,
+    window_seconds=60 * 60,
+    per_user=True,
+    too_often=_("You asked for the email again too often in a short while."),
+)
 
 
 class CountersUnavailableError(Exception):
@@ -194,7 +217,9 @@ def seconds_to_wait(limit: RateLimit, who: str) -> int | None:
 
 
 def rate_limited(limit: RateLimit) -> Callable:
-    """A view decorator: over the limit, the person gets a 429 page saying how long to wait."""
+    """A view decorator for pages: over the limit, the person gets a 429 page saying what they
+    did too often and when they can try again (Retry-After says it to programs). The task API
+    counts the same limits with `seconds_to_wait` and answers in its own JSON."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
@@ -210,7 +235,11 @@ def rate_limited(limit: RateLimit) -> Callable:
             response = render(
                 request,
                 "exports/rate_limited.html",
-                {"minutes": max(1, -(-wait // 60))},
+                {
+                    "limit": limit,
+                    "minutes": max(1, -(-wait // 60)),
+                    "retry_at": timezone.now() + dt.timedelta(seconds=wait),
+                },
                 status=429,
             )
             response["Retry-After"] = str(wait)

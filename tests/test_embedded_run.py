@@ -1,29 +1,60 @@
 """What `make run` serves: the embedded setup (SQLite, files under var/, the sandbox as TikTok)
-in its own process, signed into over real HTTP."""
+with the .env scripts/write-dev-env writes for it, in its own process, over real HTTP."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
 
 from tests.exports.conftest import sign_in
 from tests.support.browser import Browser
 from tests.support.processes import ROOT, django_server, free_port
 
-# The test environment points at PostgreSQL and Redis; the embedded setup uses neither.
+# The test environment points at PostgreSQL and Redis; the embedded setup uses neither (other
+# tests of the embedded setup unset these too).
 SERVER_SETTINGS = ("DATABASE_URL", "CACHE_URL", "CELERY_BROKER_URL", "CONN_MAX_AGE")
+# The rest of the test environment's own settings (tests/environment.py), which `make run` does
+# not have either: its run gets what the written .env and the Makefile give it, and defaults.
+NOT_IN_MAKE_RUN = (
+    *SERVER_SETTINGS, "MEDIA_ROOT", "SECRET_KEY", "TOKEN_ENCRYPTION_KEYS", "TIKTOK_SANDBOX",
+    "DEBUG", "STATIC_FROM_SOURCE",
+)  # fmt: skip
 
 
-def test_embedded_setup_serves_the_site_and_signs_a_person_in(tmp_path):
+def written_dev_env(folder: Path) -> dict[str, str]:
+    """The settings scripts/write-dev-env writes into `folder`/.env, as the site reads them."""
+    subprocess.run(
+        [str(ROOT / "scripts" / "write-dev-env"), sys.executable],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    lines = (folder / ".env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+@pytest.fixture(scope="module")
+def embedded_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site as `make run` serves it: migrated, then served on a port of its own."""
+    home = tmp_path_factory.mktemp("embedded")
     port = free_port()
     env = {
-        "DEBUG": "1",
-        "VAR_DIR": str(tmp_path / "var"),
+        **written_dev_env(home),
+        "VAR_DIR": str(home / "var"),
         "SITE_URL": f"http://127.0.0.1:{port}",
     }
+    # What the written .env sets is given; the rest of the tests' own settings are taken away.
+    unset = tuple(name for name in NOT_IN_MAKE_RUN if name not in env)
     migrate_env = {**os.environ, "DJANGO_READ_DOT_ENV": "0", **env}
-    for name in SERVER_SETTINGS:
+    for name in unset:
         migrate_env.pop(name, None)
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input"],
@@ -35,11 +66,37 @@ def test_embedded_setup_serves_the_site_and_signs_a_person_in(tmp_path):
         check=False,
     )
     assert migrate.returncode == 0, f"migrate failed:\n{migrate.stdout}\n{migrate.stderr}"
+    assert (home / "var" / "db.sqlite3").exists()
+    with django_server(port, env, home / "server.log", unset=unset) as site:
+        yield site
 
-    with django_server(port, env, tmp_path / "server.log", unset=SERVER_SETTINGS) as site:
-        result = sign_in(Browser(), site, kinds=["all"], frequency="single")
 
-    assert (tmp_path / "var" / "db.sqlite3").exists()
+def test_the_written_dev_env_leaves_debug_off_and_serves_static_files_from_source(tmp_path):
+    env = written_dev_env(tmp_path)
+
+    assert "DEBUG" not in env
+    assert env["STATIC_FROM_SOURCE"] == "1"
+    assert len(env["SECRET_KEY"]) >= 50
+    assert env["TOKEN_ENCRYPTION_KEYS"]
+
+
+def test_embedded_setup_serves_the_site_and_signs_a_person_in(embedded_site):
+    result = sign_in(Browser(), embedded_site, kinds=["all"], frequency="single")
+
     assert result.final.status_code == 200
-    assert result.final.url == site + "/dashboard/"
+    assert result.final.url == embedded_site + "/dashboard/"
     assert "Everything (once)" in result.final.text
+
+
+def test_an_unknown_path_answers_the_sites_own_404_page_not_the_debug_page(embedded_site):
+    answer = requests.get(embedded_site + "/no-such-page/", timeout=10)
+
+    assert answer.status_code == 404
+    assert "There is nothing here" in answer.text
+    assert "DEBUG = True" not in answer.text
+    assert "URLconf" not in answer.text
+    # The page comes with its styles: without DEBUG the static files still need serving.
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', answer.text).group(1)
+    styles = requests.get(embedded_site + stylesheet, timeout=10)
+    assert styles.status_code == 200
+    assert styles.headers["Content-Type"].startswith("text/css")

@@ -1,13 +1,18 @@
 """Limits on signing in, asking for exports and asking for an email again: a person over a limit
-gets a page saying how long to wait, a program gets 429 with Retry-After."""
+gets a page saying what they did too often and when they can try again, a program gets 429 with
+Retry-After (the task API in its own JSON)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from exports import ratelimit
+from exports import ratelimit, services
 from exports.models import ExportEmail, ExportRequest, ExportState
 from tests.exports import factories
 from tests.exports.factories import authorize, make_export, make_user
@@ -16,6 +21,9 @@ published = factories.published
 tiktok_at_real_urls = factories.tiktok_at_real_urls
 
 SIGN_IN_FORM = {"kinds": ["activity"], "frequency": "single"}
+EXPORT_FORM = {"kinds": ["all"], "data_format": "json"}
+# 10:05:30 UTC: the sign-in limit's 15-minute window ends at 10:15, the hour-long ones at 11:00.
+FROZEN_AT = dt.datetime(2025, 3, 3, 10, 5, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +56,31 @@ def test_signing_in_too_often_from_one_address_gets_a_429_page_saying_how_long_t
     assert over.status_code == 429
     assert 0 < int(over["Retry-After"]) <= ratelimit.SIGN_IN.window_seconds
     assert "Too many tries" in over.content.decode()
-    assert "minutes and try again" in over.content.decode()
+    assert "You can try again in" in over.content.decode()
+
+
+def test_the_sign_in_limit_page_names_signing_in_and_the_time_to_try_again_in_the_persons_zone(
+    client, db
+):
+    client.cookies["tz"] = "Europe%2FBerlin"  # as site.js writes it
+    with time_machine.travel(FROZEN_AT, tick=False):
+        sign_in_attempts(client, ratelimit.SIGN_IN.limit)
+        over = client.post("/sign-in/tiktok/", SIGN_IN_FORM)
+
+    page = over.content.decode()
+    assert over.status_code == 429
+    assert over["Retry-After"] == str(9 * 60 + 30)
+    assert "Too many sign-in attempts came from your network in a short while." in page
+    assert "You can try again in 10 minutes, at 11:15." in page  # 10:15 UTC is 11:15 in Berlin
+
+
+def test_in_the_last_minute_of_a_window_the_page_says_a_minute(client, db):
+    with time_machine.travel(FROZEN_AT.replace(minute=14), tick=False):
+        sign_in_attempts(client, ratelimit.SIGN_IN.limit)
+        over = client.post("/sign-in/tiktok/", SIGN_IN_FORM)
+
+    assert over["Retry-After"] == "30"
+    assert "You can try again in a minute, at 10:15." in over.content.decode()
 
 
 def test_a_forged_x_forwarded_for_does_not_escape_the_limit(client, db):
@@ -90,34 +122,65 @@ def test_ipv6_clients_of_one_network_share_a_limit(rf):
     assert ratelimit.client_address(first) != ratelimit.client_address(other)
 
 
-def test_asking_for_exports_too_often_gets_a_429_and_makes_no_more_exports(client, person):
-    limit = ratelimit.REQUEST_EXPORT.limit
-    for _ in range(limit):
+def ask_for_exports(client, person, count: int) -> list[int]:
+    """Asks for `count` exports through the dashboard's form, each after the last is cancelled
+    (one export at a time is allowed, and only the limit should refuse)."""
+    statuses = []
+    for _ in range(count):
         ExportRequest.objects.filter(user=person).update(state=ExportState.CANCELLED)
-        response = client.post("/exports/", {"categories": ["all_data"], "data_format": "json"})
-        assert response.status_code == 302
+        statuses.append(client.post("/exports/", EXPORT_FORM).status_code)
     ExportRequest.objects.filter(user=person).update(state=ExportState.CANCELLED)
+    return statuses
 
-    over = client.post("/exports/", {"categories": ["all_data"], "data_format": "json"})
 
+def test_asking_for_exports_too_often_gets_a_429_page_saying_so_and_makes_no_more_exports(
+    client, person
+):
+    limit = ratelimit.REQUEST_EXPORT.limit
+    with time_machine.travel(FROZEN_AT, tick=False):
+        statuses = ask_for_exports(client, person, limit)
+        over = client.post("/exports/", EXPORT_FORM)
+
+    page = over.content.decode()
+    assert statuses == [302] * limit
     assert over.status_code == 429
+    assert "You asked for exports too often in a short while." in page
+    assert "You can try again in 55 minutes, at 11:00." in page
+    assert "sign-in" not in page
     assert ExportRequest.objects.filter(user=person).count() == limit
+
+
+def test_over_the_export_limit_the_task_api_still_answers_in_its_json(client, person):
+    _row, token = services.create_api_token(person, "my script", None)
+    with time_machine.travel(FROZEN_AT, tick=False):
+        ask_for_exports(client, person, ratelimit.REQUEST_EXPORT.limit)  # the limit both share
+        refused = client.post(
+            "/v2/data_portability/task/create/",
+            json.dumps({"data_types": ["ACTIVITY"]}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+    assert int(refused["Retry-After"]) > 0
 
 
 def test_the_export_limit_is_per_person(client, person):
     for _ in range(ratelimit.REQUEST_EXPORT.limit + 1):
-        client.post("/exports/", {"categories": ["all_data"], "data_format": "json"})
+        client.post("/exports/", EXPORT_FORM)
     other = make_user("ben")
     authorize(other, open_id="open-ben")
     client.force_login(other)
 
-    response = client.post("/exports/", {"categories": ["all_data"], "data_format": "json"})
+    response = client.post("/exports/", EXPORT_FORM)
 
     assert response.status_code == 302
     assert ExportRequest.objects.filter(user=other).count() == 1
 
 
-def test_asking_for_the_email_again_too_often_gets_a_429(
+def test_asking_for_the_email_again_too_often_gets_a_429_page_saying_so(
     client, person, published, django_capture_on_commit_callbacks
 ):
     EmailAddress.objects.create(user=person, email="ana@example.com", verified=True, primary=True)
@@ -130,6 +193,7 @@ def test_asking_for_the_email_again_too_often_gets_a_429(
         over = client.post(url)
 
     assert over.status_code == 429
+    assert "You asked for the email again too often in a short while." in over.content.decode()
     assert len(published.of(export.pk)) == ratelimit.RESEND_EMAIL.limit
 
 
