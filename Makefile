@@ -38,7 +38,7 @@ $(MO_FILES): %.mo: %.po
 messages: $(VENV)/.installed-dev
 	DEBUG=1 DJANGO_READ_DOT_ENV=0 TOKEN_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 		$(PY) manage.py makemessages --all --no-location --ignore=.venv --ignore=var \
-		--ignore=tests --ignore=bench --ignore=tiktok_sandbox
+		--ignore=tests --ignore=bench
 
 run: $(VENV)/.installed-run $(MO_FILES)
 	scripts/write-dev-env $(PY)

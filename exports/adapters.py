@@ -7,13 +7,16 @@ import logging
 import secrets
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess, ProviderException
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from exports import tiktok
@@ -29,7 +32,7 @@ SIGN_IN_PROBLEMS = {
     ),
     "denied": (
         _("TikTok did not sign you in"),
-        _("TikTok answered: %(detail)s"),
+        _("TikTok refused the sign-in. Nothing was stored. Please start again from this site."),
         400,
     ),
     "stale": (
@@ -79,6 +82,30 @@ class AccountAdapter(DefaultAccountAdapter):
         # No local passwords: accounts are created by signing in with TikTok.
         return False
 
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Without the sites framework allauth's current_site is the request's host
+        # (127.0.0.1:8300): the templates under templates/account/email/ name the site by
+        # SITE_NAME instead. The subject is rendered without the request, so without the
+        # context processor that gives pages site_name.
+        super().send_mail(
+            template_prefix,
+            email,
+            {
+                "site_name": settings.SITE_NAME,
+                "confirmation_days": account_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+                **context,
+            },
+        )
+
+    def format_email_subject(self, subject: str) -> str:
+        # Always the site's name: allauth's default prefix is the request's host.
+        return f"[{settings.SITE_NAME}] {subject}"
+
+    def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: Any) -> str:
+        # Built from SITE_URL, as every link in the site's emails is: never from the Host
+        # header a request happened to come in with.
+        return settings.SITE_URL + reverse("account_confirm_email", args=[emailconfirmation.key])
+
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
@@ -117,13 +144,48 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         raise ImmediateHttpResponse(_problem_page(request, problem))
 
 
+# What each OAuth error TikTok can send back (tiktok-api.md §1.7) means for the person, in
+# their language: TikTok's own error_description is English, and never shown.
+TIKTOK_REFUSALS = {
+    "invalid_scope": _(
+        "TikTok did not accept the permissions this site asked for. Nothing was stored. "
+        "Please start again; if it happens again, the site's operator must fix its TikTok app."
+    ),
+    "invalid_client": _(
+        "TikTok does not recognise this site's app. Nothing was stored. The site's operator "
+        "must fix its TikTok app settings."
+    ),
+    "unauthorized_client": _(
+        "TikTok does not allow this site's app to sign people in yet. Nothing was stored. "
+        "The site's operator must fix its TikTok app settings."
+    ),
+    "unsupported_response_type": _(
+        "TikTok did not accept how this site asked you to sign in. Nothing was stored. "
+        "The site's operator must fix it."
+    ),
+    "invalid_request": _(
+        "TikTok did not accept how this site asked you to sign in. Nothing was stored. "
+        "Please start again from this site."
+    ),
+    "server_error": _(
+        "TikTok had a problem and could not sign you in. Nothing was stored. Please try again "
+        "in a few minutes."
+    ),
+    "temporarily_unavailable": _(
+        "TikTok is busy and could not sign you in. Nothing was stored. Please try again in a "
+        "few minutes."
+    ),
+}
+
+
 def _problem_page(request: HttpRequest, problem: str) -> HttpResponse:
     title, explanation, status = SIGN_IN_PROBLEMS[problem]
-    detail = request.GET.get("error_description") or request.GET.get("error") or ""
+    if problem == "denied":
+        explanation = TIKTOK_REFUSALS.get(request.GET.get("error", ""), explanation)
     return render(
         request,
         "exports/sign_in_problem.html",
-        {"title": title, "explanation": explanation % {"detail": detail[:200]}},
+        {"title": title, "explanation": explanation},
         status=status,
     )
 

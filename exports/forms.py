@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from exports.scopes import (
     DATA_KIND_HELP,
     FREQUENCY_HELP,
-    Category,
     DataFormat,
     DataKind,
     Frequency,
@@ -32,6 +31,9 @@ class ChooseDataForm(forms.Form):
         initial=Frequency.SINGLE,
         error_messages={"required": _("Choose once or ongoing.")},
     )
+    # Set by the landing page's form: the export of what was chosen starts as soon as TikTok
+    # sends the person back. The dashboard's "Allow more" only allows.
+    export_now = forms.BooleanField(required=False, initial=False, widget=forms.HiddenInput)
 
     def kind_options(self) -> list[tuple[Any, str]]:
         """Each checkbox with the sentence that says what it covers."""
@@ -41,12 +43,14 @@ class ChooseDataForm(forms.Form):
         return [(radio, FREQUENCY_HELP[radio.data["value"]]) for radio in self["frequency"]]
 
 
-class ExportRequestForm(forms.Form):
-    """Asking for an export: which of the categories the person allowed, and in which format."""
+class NewExportForm(forms.Form):
+    """Asking for an export: which kinds of data, in which format. Kinds the person has not
+    allowed yet may be chosen too: TikTok is then asked for them first (with `frequency`), and
+    the export starts when TikTok sends the person back."""
 
-    categories = forms.MultipleChoiceField(
+    kinds = forms.MultipleChoiceField(
         label=_("What should the export contain?"),
-        choices=Category.choices,
+        choices=DataKind.choices,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Choose at least one kind of data.")},
     )
@@ -57,27 +61,31 @@ class ExportRequestForm(forms.Form):
         initial=DataFormat.JSON,
         error_messages={"required": _("Choose JSON or text.")},
     )
+    frequency = forms.ChoiceField(
+        label=_("If TikTok must ask you first: allow it"),
+        choices=Frequency.choices,
+        widget=forms.RadioSelect,
+        initial=Frequency.SINGLE,
+        required=False,
+    )
 
     def __init__(self, *args: Any, allowed: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.allowed = allowed
 
-    def clean_categories(self) -> list[str]:
-        chosen = self.cleaned_data["categories"]
-        refused = [Category(value).label for value in chosen if value not in self.allowed]
-        if refused:
-            raise forms.ValidationError(
-                _(
-                    "You have not allowed this site to export: %(refused)s. Allow it from the "
-                    "dashboard first."
-                ),
-                params={"refused": ", ".join(str(label) for label in refused)},
-            )
-        return chosen
+    def kind_options(self) -> list[tuple[Any, str, bool]]:
+        """Each checkbox, the sentence that says what it covers, and whether it is allowed
+        already (if not, TikTok asks the person to confirm first)."""
+        return [
+            (box, DATA_KIND_HELP[box.data["value"]], box.data["value"] in self.allowed)
+            for box in self["kinds"]
+        ]
 
-    def category_options(self) -> list[Any]:
-        """Only the checkboxes of categories the person may ask for."""
-        return [box for box in self["categories"] if box.data["value"] in self.allowed]
+    def frequency_options(self) -> list[tuple[Any, str]]:
+        return [(radio, FREQUENCY_HELP[radio.data["value"]]) for radio in self["frequency"]]
+
+    def clean_frequency(self) -> str:
+        return self.cleaned_data.get("frequency") or Frequency.SINGLE
 
 
 class ApiTokenForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exports import crypto, taskqueue
+from exports.failures import NOT_ELIGIBLE, failure_message
 from exports.lifecycle import (
     ACTIVE_STATES,
     EMAILED_STATES,
@@ -23,7 +24,7 @@ from exports.lifecycle import (
     ExportState,
     check_move,
 )
-from exports.scopes import Category, DataFormat, describe_scope, portability_scopes
+from exports.scopes import DataFormat, describe_contents, describe_scope, portability_scopes
 
 __all__ = [
     "ACTIVE_STATES",
@@ -33,6 +34,7 @@ __all__ = [
     "EmailKind",
     "ExportEmail",
     "ExportEvent",
+    "ExportOrigin",
     "ExportRequest",
     "ExportState",
     "RateLimitCounter",
@@ -86,6 +88,9 @@ class TikTokAuthorization(models.Model):
     requests_to_cancel = models.JSONField(default=list, blank=True)
     withdraw_claimed_until = models.DateTimeField(null=True, blank=True)
     withdraw_attempts = models.PositiveSmallIntegerField(default=0)
+    # When TikTok refused an export because the person is outside the EEA and the UK: the site
+    # then explains that and offers no export TikTok would refuse again.
+    not_eligible_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +128,10 @@ class TikTokAuthorization(models.Model):
 
     def describe_declined(self) -> list[str]:
         return [describe_scope(scope) for scope in self.declined_scopes]
+
+    @property
+    def is_not_eligible(self) -> bool:
+        return self.not_eligible_at is not None
 
 
 class TikTokAccessRemoval(models.Model):
@@ -238,6 +247,13 @@ def exports_for(user: AbstractBaseUser) -> ExportRequestQuerySet:
     return ExportRequest.objects.filter(user=user)
 
 
+class ExportOrigin(models.TextChoices):
+    """Where an export was asked for, as its owner sees it in their list."""
+
+    SITE = "site", _("Asked on this site")
+    API = "api", _("Asked through an API token")
+
+
 class ExportRequest(models.Model):
     """One export of a person's TikTok data, from the request at TikTok to the stored archive.
 
@@ -261,8 +277,13 @@ class ExportRequest(models.Model):
     # history, failure reason and emails in them (exports.services.locale).
     language = models.CharField(max_length=8, blank=True)
     time_zone = models.CharField(max_length=64, blank=True)
+    # Why it failed: the code decides what its owner reads (exports.failures), in the
+    # language of the page or email; the reason is TikTok's own words, for the operator.
     failure_code = models.CharField(max_length=64, blank=True)
     failure_reason = models.TextField(blank=True)
+    origin = models.CharField(max_length=8, choices=ExportOrigin.choices, default=ExportOrigin.SITE)
+    # The name of the API token that asked, as it was then (the token may be revoked since).
+    api_token_name = models.CharField(max_length=64, blank=True)
 
     # TikTok's side. request_id is an int64: BigInteger, never through a float.
     tiktok_request_id = models.BigIntegerField(null=True, blank=True, unique=True)
@@ -383,7 +404,22 @@ class ExportRequest(models.Model):
         return ExportEvent.objects.create(export=self, kind=kind, detail=str(detail or ""))
 
     def describe_categories(self) -> str:
-        return ", ".join(str(Category(c).label) for c in self.categories)
+        """What the export contains, in the words the person chose it by."""
+        return describe_contents(self.categories)
+
+    def describe_origin(self) -> str:
+        if self.origin == ExportOrigin.API:
+            return _("Asked by the API token “%(name)s”") % {"name": self.api_token_name}
+        return str(ExportOrigin(self.origin).label)
+
+    @property
+    def failure_message(self) -> str:
+        """Why it failed, in the active language."""
+        return failure_message(self.failure_code)
+
+    @property
+    def failed_for_eligibility(self) -> bool:
+        return self.failure_code == NOT_ELIGIBLE
 
     def archive_filename(self) -> str:
         stamp = (self.ready_at or self.created_at).strftime("%Y-%m-%d")

@@ -26,8 +26,9 @@ from django.views.decorators.http import (
 from django_htmx.http import HttpResponseClientRedirect
 
 from exports import crypto, services
+from exports.announcements import announce_started_exports
 from exports.archive_store import archive_storage
-from exports.forms import ApiTokenForm, ChooseDataForm, ExportRequestForm
+from exports.forms import ApiTokenForm, ChooseDataForm, NewExportForm
 from exports.models import ApiToken, ExportRequest, api_tokens_for, exports_for
 from exports.ratelimit import REQUEST_EXPORT, RESEND_EMAIL, SIGN_IN, rate_limited
 from exports.scopes import BASIC_SCOPE
@@ -38,13 +39,27 @@ from exports.services.notifications import (
     ExportLinkExpiredError,
     ExportLinkInvalidError,
     NoVerifiedAddressError,
+    verified_address,
 )
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    return _home(request, ChooseDataForm(initial={"export_now": True}))
+
+
+def _home(request: HttpRequest, form: ChooseDataForm, *, status: int = 200) -> HttpResponse:
+    next_url = _safe_next(request)
     return render(
-        request, "exports/home.html", {"form": ChooseDataForm(), "next": _safe_next(request)}
+        request,
+        "exports/home.html",
+        {
+            "form": form,
+            "next": next_url,
+            # Sent here from a link to an export (an email's, say): signing in leads back to it.
+            "signing_in_for_export": next_url.startswith("/exports/"),
+        },
+        status=status,
     )
 
 
@@ -52,18 +67,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @rate_limited(SIGN_IN)
 def start_tiktok_sign_in(request: HttpRequest) -> HttpResponse:
     """Validates the choice of data, then sends the browser to TikTok's consent page (with a
-    fresh state and PKCE challenge, kept by allauth in the session)."""
+    fresh state and PKCE challenge, kept by allauth in the session). From the landing page the
+    choice travels with the sign-in, and its exports start when TikTok sends the person back."""
     form = ChooseDataForm(request.POST)
     if not form.is_valid():
         if request.user.is_authenticated:
             return _dashboard(request, choose_form=form, status=400)
-        return render(
-            request, "exports/home.html", {"form": form, "next": _safe_next(request)}, status=400
-        )
-    scopes = services.scopes_to_request(
-        request.user, form.cleaned_data["kinds"], form.cleaned_data["frequency"]
+        return _home(request, form, status=400)
+    kinds = form.cleaned_data["kinds"]
+    scopes = services.scopes_to_request(request.user, kinds, form.cleaned_data["frequency"])
+    return _redirect_to_tiktok(
+        request, scopes, export_kinds=kinds if form.cleaned_data["export_now"] else []
     )
-    return _redirect_to_tiktok(request, scopes)
 
 
 @require_POST
@@ -73,13 +88,24 @@ def sign_in_again(request: HttpRequest) -> HttpResponse:
     return _redirect_to_tiktok(request, [BASIC_SCOPE])
 
 
-def _redirect_to_tiktok(request: HttpRequest, scopes: list[str]) -> HttpResponse:
+def _redirect_to_tiktok(
+    request: HttpRequest,
+    scopes: list[str],
+    *,
+    export_kinds: list[str] | None = None,
+    data_format: str = "",
+) -> HttpResponse:
     provider = get_adapter(request).get_provider(request, "tiktok")
     return provider.redirect(
         request,
         AuthProcess.LOGIN,
         next_url=_safe_next(request) or reverse("dashboard"),
-        data={"requested_scopes": scopes},
+        # Kept by allauth with the sign-in's state; read back by exports.receivers.
+        data={
+            "requested_scopes": scopes,
+            "export_kinds": export_kinds or [],
+            "data_format": data_format,
+        },
         scope=scopes,
     )
 
@@ -87,42 +113,75 @@ def _redirect_to_tiktok(request: HttpRequest, scopes: list[str]) -> HttpResponse
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
+    if _not_eligible(request):
+        return redirect("not_eligible")
     return _dashboard(request)
+
+
+@login_required
+@require_GET
+def not_eligible(request: HttpRequest) -> HttpResponse:
+    """For a person TikTok refused because they are outside the EEA and the UK: what that
+    means and what they can do instead. Offers no export: TikTok would refuse it again."""
+    if not _not_eligible(request):
+        return redirect("dashboard")
+    return render(
+        request,
+        "exports/not_eligible.html",
+        {**services.dashboard_for(request.user), "exports": exports_for(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def new_export(request: HttpRequest) -> HttpResponse:
+    """The form to ask for an export (sent to request_export)."""
+    if _not_eligible(request):
+        return redirect("not_eligible")
+    form = NewExportForm(allowed=services.requestable_kinds(request.user))
+    return render(request, "exports/new_export.html", {"export_form": form})
 
 
 @login_required
 @require_POST
 @rate_limited(REQUEST_EXPORT)
 def request_export(request: HttpRequest) -> HttpResponse:
-    form = ExportRequestForm(request.POST, allowed=services.requestable_categories(request.user))
+    """Asking for an export. Kinds already allowed start at once, several together when they
+    need separate TikTok permissions; kinds not allowed yet send the person to TikTok to allow
+    them, and everything chosen starts when TikTok sends them back."""
+    if _not_eligible(request):
+        return redirect("not_eligible")
+    form = NewExportForm(request.POST, allowed=services.requestable_kinds(request.user))
     if not form.is_valid():
-        return _dashboard(request, export_form=form, status=400)
-    try:
-        export = services.request_export(
-            request.user, form.cleaned_data["categories"], form.cleaned_data["data_format"]
+        return render(request, "exports/new_export.html", {"export_form": form}, status=400)
+    kinds, data_format = form.cleaned_data["kinds"], form.cleaned_data["data_format"]
+    if needing_consent := services.kinds_needing_consent(request.user, kinds):
+        scopes = services.scopes_to_request(
+            request.user, needing_consent, form.cleaned_data["frequency"]
         )
-    except services.ExportAlreadyActiveError as error:
-        messages.info(request, str(error))
-        return (
-            redirect("export_detail", export_id=error.active.pk)
-            if error.active
-            else redirect("dashboard")
-        )
-    except services.ExportNotAllowedError as error:
-        form.add_error(None, str(error))
-        return _dashboard(request, export_form=form, status=400)
-    return redirect("export_detail", export_id=export.pk)
+        return _redirect_to_tiktok(request, scopes, export_kinds=kinds, data_format=data_format)
+    outcome = services.start_exports(request.user, kinds, data_format)
+    announce_started_exports(request, outcome)
+    if len(outcome.started) == 1 and not outcome.already_active:
+        return redirect("export_detail", export_id=outcome.started[0].pk)
+    if not outcome.started and len(outcome.already_active) == 1:
+        return redirect("export_detail", export_id=outcome.already_active[0].pk)
+    return redirect("dashboard")
 
 
 @login_required
 @require_GET
 def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     export = _export_or_404(request, export_id)
-    return render(
-        request,
-        "exports/export_detail.html",
-        {"export": export, "events": export.events.all()},
-    )
+    return render(request, "exports/export_detail.html", _export_context(request, export))
+
+
+def _export_context(request: HttpRequest, export: ExportRequest) -> dict[str, object]:
+    return {
+        "export": export,
+        "events": export.events.all(),
+        "email_address": verified_address(request.user),
+    }
 
 
 def signed_in_fragment(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -150,24 +209,29 @@ def export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     """The export page's status and history alone: polled by the page (htmx) while the export
     is under way, so progress shows without reloading."""
     export = _export_or_404(request, export_id)
-    return render(
-        request,
-        "exports/_export_status.html",
-        {"export": export, "events": export.events.all()},
-    )
+    return render(request, "exports/_export_status.html", _export_context(request, export))
 
 
 @never_cache
 @signed_in_fragment
 @require_GET
 def dashboard_exports(request: HttpRequest) -> HttpResponse:
-    """The dashboard's list of exports alone, polled while one is under way."""
+    """The dashboard's list of exports alone, polled while one is under way. When TikTok has
+    just refused the person for where they live, the whole page moves to the explanation."""
+    if _not_eligible(request) and request.htmx:
+        return HttpResponseClientRedirect(reverse("not_eligible"))
     return render(request, "exports/_export_list.html", {"exports": exports_for(request.user)})
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    """Cancels an export under way, after the person confirms (the GET asks)."""
+    export = _export_or_404(request, export_id)
+    if request.method == "GET":
+        if not export.can_be_cancelled:
+            return redirect("export_detail", export_id=export_id)
+        return render(request, "exports/confirm_cancel.html", {"export": export})
     try:
         services.cancel_export(request.user, export_id)
     except ExportRequest.DoesNotExist:
@@ -180,8 +244,14 @@ def cancel_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete_export(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    """Deletes a stored archive, after the person confirms (the GET asks)."""
+    export = _export_or_404(request, export_id)
+    if request.method == "GET":
+        if not export.can_be_deleted:
+            return redirect("export_detail", export_id=export_id)
+        return render(request, "exports/confirm_delete.html", {"export": export})
     try:
         services.delete_export_archive(request.user, export_id)
     except ExportRequest.DoesNotExist:
@@ -354,20 +424,22 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def _dashboard(
-    request: HttpRequest,
-    *,
-    choose_form: ChooseDataForm | None = None,
-    export_form: ExportRequestForm | None = None,
-    status: int = 200,
+    request: HttpRequest, *, choose_form: ChooseDataForm | None = None, status: int = 200
 ) -> HttpResponse:
-    allowed = services.requestable_categories(request.user)
     context = {
         **services.dashboard_for(request.user),
         "form": choose_form or ChooseDataForm(),
-        "export_form": export_form or ExportRequestForm(allowed=allowed),
+        # A form sent back with errors is the one the person was filling in: open it.
+        "allow_more_open": choose_form is not None,
+        "permissions": services.permissions_of(request.user),
         "exports": exports_for(request.user),
     }
     return render(request, "exports/dashboard.html", context, status=status)
+
+
+def _not_eligible(request: HttpRequest) -> bool:
+    authorization = services.dashboard_for(request.user)["authorization"]
+    return authorization is not None and authorization.is_not_eligible
 
 
 def _export_or_404(request: HttpRequest, export_id: uuid.UUID) -> ExportRequest:

@@ -38,6 +38,8 @@ SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 # The public address of the site. Links in emails and the OAuth redirect_uri registered at TikTok
 # are built from it, never from the Host header of a request.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The site's name as people read it: in page titles, emails and their subjects.
+SITE_NAME = env("SITE_NAME", default="TikTok Export")
 _site_host = urlsplit(SITE_URL).hostname or "localhost"
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS",
@@ -95,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "portability_site.context_processors.site",
             ],
         },
     },
@@ -231,7 +234,7 @@ else:
             "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
         }
     }
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="TikTok export <noreply@localhost>")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: Redis in production; kombu's filesystem transport under var/ when no broker is set.
@@ -265,6 +268,8 @@ TIKTOK_SANDBOX = env.bool("TIKTOK_SANDBOX", default=not TIKTOK_CLIENT_KEY)
 # The sandbox's own registration of this site, as a developer portal would hold it.
 TIKTOK_SANDBOX_CLIENT_KEY = env("TIKTOK_SANDBOX_CLIENT_KEY", default="sandbox-client-key")
 TIKTOK_SANDBOX_CLIENT_SECRET = env("TIKTOK_SANDBOX_CLIENT_SECRET", default="sandbox-client-secret")
+# The name the sandbox's consent page gives the app, as TikTok shows a registered app's name.
+TIKTOK_SANDBOX_APP_NAME = env("TIKTOK_SANDBOX_APP_NAME", default=SITE_NAME)
 # Exact redirect URIs the sandbox accepts; empty means this site's own callback under SITE_URL.
 TIKTOK_SANDBOX_REDIRECT_URIS = env.list("TIKTOK_SANDBOX_REDIRECT_URIS", default=[])
 TIKTOK_SANDBOX_ACCESS_TOKEN_LIFETIME = env.int("TIKTOK_SANDBOX_ACCESS_TOKEN_LIFETIME", 7200)
@@ -326,7 +331,9 @@ ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[TikTok Export] "
+# One address: a new one replaces the old once verified, so there is no "primary" to choose.
+# Subjects start with [SITE_NAME] (exports.adapters.AccountAdapter.format_email_subject).
+ACCOUNT_CHANGE_EMAIL = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_AUTO_SIGNUP = True

@@ -1,9 +1,10 @@
-"""What a person does with exports: ask for one, cancel one."""
+"""What a person does with exports: ask for them, cancel one."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -13,7 +14,9 @@ from django.utils.translation import gettext as _
 from exports import taskqueue
 from exports.models import (
     ACTIVE_STATES,
+    ApiToken,
     ExportEvent,
+    ExportOrigin,
     ExportRequest,
     ExportState,
     TikTokAuthorization,
@@ -22,8 +25,15 @@ from exports.models import (
 from exports.scopes import (
     Category,
     DataFormat,
+    DataKind,
     categories_allowed,
+    covers,
+    describe_scope,
+    kinds_allowed,
     normalise_categories,
+    normalise_kinds,
+    plan_exports,
+    portability_scopes,
     scope_for_request,
 )
 
@@ -69,10 +79,119 @@ def requestable_categories(user: AbstractBaseUser) -> list[str]:
     return categories_allowed(authorization.granted_scopes, used_up_scopes(user))
 
 
+def requestable_kinds(user: AbstractBaseUser) -> list[str]:
+    """The kinds of data `user` may export now without asking TikTok for more. None for a
+    person TikTok refused for where they live: any export would be refused again."""
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None or authorization.is_not_eligible:
+        return []
+    return kinds_allowed(authorization.granted_scopes, used_up_scopes(user))
+
+
+def kinds_needing_consent(user: AbstractBaseUser, kinds: Iterable[str]) -> list[str]:
+    """Those of `kinds` that no permission `user` holds now covers: TikTok must ask them first."""
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None:
+        return normalise_kinds(kinds)
+    _, refused = plan_exports(kinds, authorization.granted_scopes, used_up_scopes(user))
+    return refused
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A portability permission the person granted, as the dashboard lists it."""
+
+    scope: str
+    label: str
+    used: bool
+
+
+def permissions_of(user: AbstractBaseUser) -> list[Permission]:
+    """The portability permissions `user` granted; once-only ones already used marked so."""
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    if authorization is None:
+        return []
+    used_up = used_up_scopes(user)
+    return [
+        Permission(scope, describe_scope(scope), scope in used_up)
+        for scope in portability_scopes(authorization.granted_scopes)
+    ]
+
+
+@dataclass
+class StartedExports:
+    """What asking for exports of some kinds did: the exports it started, the ones of the same
+    permission already under way, and the kinds nothing the person allowed covers now."""
+
+    started: list[ExportRequest] = field(default_factory=list)
+    already_active: list[ExportRequest] = field(default_factory=list)
+    not_allowed: list[str] = field(default_factory=list)
+
+    def describe_not_allowed(self) -> str:
+        return ", ".join(str(DataKind(kind).label) for kind in self.not_allowed)
+
+
+def start_exports(
+    user: AbstractBaseUser,
+    kinds: Iterable[str],
+    data_format: str = DataFormat.JSON,
+    *,
+    origin: str = ExportOrigin.SITE,
+) -> StartedExports:
+    """Starts exports of `kinds`: one export when a single TikTok permission covers them all,
+    else one per permission, started together (TikTok's request uses one permission). Kinds no
+    permission allows now are left out and named in the result, never an error: the person
+    chose them once, and the page says what was not possible."""
+    outcome = StartedExports()
+    authorization = TikTokAuthorization.objects.for_user(user).first()
+    wanted = normalise_kinds(kinds)
+    if authorization is None or authorization.is_not_eligible:
+        outcome.not_allowed = wanted
+        return outcome
+    planned, outcome.not_allowed = plan_exports(
+        wanted, authorization.granted_scopes, used_up_scopes(user)
+    )
+    for plan in planned:
+        try:
+            export = request_export(
+                user, plan.categories, data_format, origin=origin, scope=plan.scope
+            )
+        except ExportAlreadyActiveError as busy:
+            if busy.active is not None:
+                outcome.already_active.append(busy.active)
+        except ExportNotAllowedError:
+            outcome.not_allowed.extend(plan.kinds)
+        else:
+            outcome.started.append(export)
+    outcome.not_allowed = normalise_kinds(outcome.not_allowed)
+    return outcome
+
+
+def start_exports_chosen_at_sign_in(user: AbstractBaseUser, chosen: dict) -> StartedExports | None:
+    """Starts the exports a person chose before TikTok's consent page (carried through the
+    sign-in's state): what they chose is what they get, with no second form. None when the
+    sign-in carried no choice (signing in again)."""
+    kinds = [kind for kind in chosen.get("export_kinds") or [] if kind in DataKind.values]
+    if not kinds:
+        return None
+    data_format = chosen.get("data_format")
+    if data_format not in DataFormat.values:
+        data_format = DataFormat.JSON
+    return start_exports(user, kinds, data_format)
+
+
 def request_export(
-    user: AbstractBaseUser, categories: Iterable[str], data_format: str
+    user: AbstractBaseUser,
+    categories: Iterable[str],
+    data_format: str,
+    *,
+    origin: str = ExportOrigin.SITE,
+    api_token: ApiToken | None = None,
+    scope: str | None = None,
 ) -> ExportRequest:
-    """Records a new export and sets the worker on asking TikTok for it.
+    """Records a new export of `categories` and sets the worker on asking TikTok for it, with
+    `scope` when the caller chose the permission (exports.scopes.plan_exports), else with the
+    one TikTok will use.
 
     Returns the new export. Raises ExportNotAllowedError when the categories or format are not
     allowed, and ExportAlreadyActiveError when an export using the same TikTok permission is under
@@ -86,16 +205,25 @@ def request_export(
     authorization = TikTokAuthorization.objects.for_user(user).first()
     if authorization is None:
         raise ExportNotAllowedError(_("Sign in with TikTok first."))
+    if authorization.is_not_eligible:
+        raise ExportNotAllowedError(
+            _("TikTok offers data exports only to people in the EEA and the UK.")
+        )
     used_up = used_up_scopes(user)
-    scope = scope_for_request(wanted, authorization.granted_scopes, used_up)
+    if scope is not None and not (
+        scope in authorization.granted_scopes and covers(scope, wanted) and scope not in used_up
+    ):
+        scope = None
+    if scope is None:
+        scope = scope_for_request(wanted, authorization.granted_scopes, used_up)
     if scope is None and all(
         scope_for_request([c], authorization.granted_scopes, used_up) for c in wanted
     ):
-        # Each kind is allowed, but by different permissions, and TikTok's request uses one.
+        # Each is allowed, but by different permissions, and one TikTok request uses one.
         raise ExportNotAllowedError(
             _(
-                "Each of these is allowed, but by separate permissions, and one export can use "
-                "only one. Ask for them in separate exports, or allow Everything."
+                "Each of these is allowed, but by a separate TikTok permission, and one "
+                "request can use only one: ask for them one at a time."
             )
         )
     if scope is None:
@@ -112,6 +240,8 @@ def request_export(
                 categories=wanted,
                 data_format=data_format,
                 scope=scope,
+                origin=origin,
+                api_token_name=api_token.name if api_token else "",
                 next_step_at=timezone.now(),
                 # The worker writes to the person in these (exports.services.locale).
                 language=translation.get_language() or "",

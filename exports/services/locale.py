@@ -1,8 +1,8 @@
 """The worker speaks to a person in their language and time zone.
 
 The worker has no request to take them from, so an export keeps the ones its owner used when
-asking for it (ExportRequest.language and .time_zone). Failure reasons the worker writes and the
-emails it sends are made under them.
+asking for it (ExportRequest.language and .time_zone). The emails the worker
+sends are written in them.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from exports import taskqueue
 from exports.archive_store import (
@@ -30,6 +30,7 @@ from exports.archive_store import (
     archive_storage,
     copy_archive,
 )
+from exports.failures import NOT_ELIGIBLE
 from exports.lifecycle import ALLOWED_MOVES
 from exports.models import (
     ACTIVE_STATES,
@@ -39,9 +40,9 @@ from exports.models import (
     TikTokAuthorization,
 )
 from exports.services.locale import in_owner_locale
-from exports.services.reasons import reason_for
 from exports.tiktok import (
     DataRequestStatus,
+    NotEligibleError,
     PermanentTikTokError,
     PortabilityClient,
     TikTokError,
@@ -104,10 +105,10 @@ def submit_export(export_id: uuid.UUID | str) -> None:
         return
     export = ExportRequest.objects.get(pk=export_id)
     if export.add_unconfirmed_at is not None:
-        _fail(export, "add_unconfirmed", _("TikTok never confirmed the request. Ask again."))
+        _fail(export, "add_unconfirmed")
         return
     if export.submit_attempts > SUBMIT_ATTEMPTS:
-        _fail(export, "submit_attempts", _("TikTok could not be reached for a long time."))
+        _fail(export, "submit_attempts")
         return
     try:
         request_id = _client(export).add_data_request(export.data_format, list(export.categories))
@@ -118,7 +119,7 @@ def submit_export(export_id: uuid.UUID | str) -> None:
             _retry_later(export, error, export.submit_attempts)
         return
     except PermanentTikTokError as error:
-        _fail(export, error.code, reason_for(error))
+        _fail_for(export, error)
         return
     _accepted(export, request_id)
 
@@ -195,7 +196,7 @@ def check_export(export_id: uuid.UUID | str) -> None:
         return
     export = ExportRequest.objects.get(pk=export_id)
     if now - export.created_at > PREPARATION_DEADLINE:
-        _fail(export, "not_prepared", _("TikTok did not prepare the export within a week."))
+        _fail(export, "not_prepared")
         return
     try:
         status = _client(export).check(export.tiktok_request_id)
@@ -203,7 +204,7 @@ def check_export(export_id: uuid.UUID | str) -> None:
         _retry_later(export, error, export.check_count)
         return
     except PermanentTikTokError as error:
-        _fail(export, error.code, reason_for(error))
+        _fail_for(export, error)
         return
     _apply_status(export, status)
 
@@ -304,7 +305,7 @@ def _claim_fetch(export_id: uuid.UUID | str) -> ExportRequest | None:
         return None
     export = ExportRequest.objects.get(pk=export_id)
     if export.fetch_attempts > settings.EXPORT_FETCH_ATTEMPTS:
-        _fail(export, "fetch_attempts", _("The archive could not be copied from TikTok."))
+        _fail(export, "fetch_attempts")
         return None
     return export
 
@@ -372,7 +373,7 @@ def _discard_unwanted(export_id: uuid.UUID, key: str) -> None:
 
 def _retry_fetch(export: ExportRequest, owner: str, error: Exception) -> None:
     if export.fetch_attempts >= settings.EXPORT_FETCH_ATTEMPTS:
-        _fail(export, "fetch_failed", _("The archive could not be copied from TikTok intact."))
+        _fail(export, "fetch_failed")
         return
     delay = _retry_delay(error, export.fetch_attempts)
     ExportRequest.objects.transition(
@@ -405,7 +406,7 @@ def _settle_undownloadable(export: ExportRequest, owner: str, error: PermanentTi
     elif status is not None and status.status == "cancelled":
         _end(export, ExportState.CANCELLED, ExportEvent.Kind.CANCELLED)
     else:
-        _fail(export, error.code, reason_for(error))
+        _fail_for(export, error)
 
 
 def cancel_at_tiktok(export_id: uuid.UUID | str) -> None:
@@ -450,8 +451,22 @@ def _retry_delay(error: Exception, attempt: int) -> float:
     return max(backoff(attempt), retry_after or 0.0)
 
 
-def _fail(export: ExportRequest, code: str, reason: str) -> None:
-    _end(export, ExportState.FAILED, ExportEvent.Kind.FAILED, code=code, reason=reason)
+def _fail(export: ExportRequest, code: str, tiktok_words: str = "") -> None:
+    """Fails the export with `code`, which decides what its owner reads (exports.failures)."""
+    _end(export, ExportState.FAILED, ExportEvent.Kind.FAILED, code=code, reason=tiktok_words)
+
+
+def _fail_for(export: ExportRequest, error: PermanentTikTokError) -> None:
+    """Fails the export for TikTok's refusal. A refusal for where the person lives also marks
+    their grant, so the site stops offering exports TikTok would refuse again."""
+    code = NOT_ELIGIBLE if isinstance(error, NotEligibleError) else error.code[:64]
+    # Together: a page that sees the export failed must see why, or it would offer a retry.
+    with transaction.atomic():
+        if code == NOT_ELIGIBLE:
+            TikTokAuthorization.objects.filter(user_id=export.user_id).update(
+                not_eligible_at=timezone.now()
+            )
+        _fail(export, code, _describe(error))
 
 
 def _end(

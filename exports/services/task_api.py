@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
 
-from exports.models import ApiToken, ExportRequest, ExportState, exports_for
+from exports.models import ApiToken, ExportOrigin, ExportRequest, ExportState, exports_for
 from exports.scopes import Category, DataFormat
 from exports.services.export_requests import (
     ExportAlreadyActiveError,
@@ -110,7 +110,9 @@ def create_task(token: ApiToken, task: NewTask) -> str:
     allow at TikTok, or a once-only permission already used), 409 task_already_active (with
     the active task's id)."""
     try:
-        export = request_export(token.user, task.categories, task.data_format)
+        export = request_export(
+            token.user, task.categories, task.data_format, origin=ExportOrigin.API, api_token=token
+        )
     except ExportNotAllowedError as refused:
         raise TaskApiError(400, "scope_not_authorized", str(refused)) from None
     except ExportAlreadyActiveError as busy:
@@ -204,7 +206,7 @@ def _failure_of(export: ExportRequest) -> dict[str, str]:
         }
     return {
         "code": export.failure_code or "failed",
-        "message": export.failure_reason or _("The export failed."),
+        "message": export.failure_message,
     }
 
 

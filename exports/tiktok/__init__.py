@@ -16,6 +16,7 @@ from __future__ import annotations
 from exports.tiktok.errors import (
     AccessTokenInvalidError,
     InvalidSignatureError,
+    NotEligibleError,
     PermanentTikTokError,
     TikTokError,
     TransientTikTokError,
@@ -48,6 +49,7 @@ __all__ = [
     "ArchiveStream",
     "DataRequestStatus",
     "InvalidSignatureError",
+    "NotEligibleError",
     "PermanentTikTokError",
     "PortabilityClient",
     "TikTokError",

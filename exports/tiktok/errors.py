@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -45,6 +46,29 @@ class PermanentTikTokError(TikTokError):
 
 class AccessTokenInvalidError(PermanentTikTokError):
     """The access token is missing, expired or revoked (`access_token_invalid`)."""
+
+
+class NotEligibleError(PermanentTikTokError):
+    """TikTok serves data portability only to people in the EEA and the UK, and refused this one.
+
+    TikTok does not document the error a person outside them gets (tiktok-api.md §2.1): it is
+    recognised by a refusal of Add Data Request whose message speaks of where the person is."""
+
+
+# What a refusal for where a person lives says: "only available to users in the EEA", "not
+# supported in your region", "country"... Matched on TikTok's description, case-insensitively.
+_ELIGIBILITY_WORDS = re.compile(r"\b(eea|uk|region|regions|country|countries|territory)\b", re.I)
+
+
+def eligibility_refusal(error: PermanentTikTokError) -> PermanentTikTokError:
+    """`error` as NotEligibleError when it is TikTok refusing the person for where they live."""
+    if error.code in {"invalid_params", "scope_not_authorized", "access_denied"} and (
+        _ELIGIBILITY_WORDS.search(error.message or "")
+    ):
+        return NotEligibleError(
+            error.code, error.message, log_id=error.log_id, http_status=error.http_status
+        )
+    return error
 
 
 class InvalidSignatureError(Exception):

@@ -16,6 +16,7 @@ from exports.tiktok.errors import (
     AccessTokenInvalidError,
     PermanentTikTokError,
     TransientTikTokError,
+    eligibility_refusal,
 )
 from exports.tiktok.http import (
     is_json,
@@ -86,7 +87,13 @@ class PortabilityClient:
         """Asks TikTok to prepare an export; returns its int64 request_id. Not idempotent: with
         a once-only scope TikTok accepts it a single time."""
         body = {"data_format": data_format, "category_selection_list": categories}
-        data = self._call(portability_url("add"), params={"fields": "request_id"}, json=body)
+        try:
+            data = self._call(portability_url("add"), params={"fields": "request_id"}, json=body)
+        except PermanentTikTokError as error:
+            refusal = eligibility_refusal(error)
+            if refusal is error:
+                raise
+            raise refusal from error
         return _request_id(data.get("request_id"))
 
     def check(self, request_id: int) -> DataRequestStatus:

@@ -123,7 +123,7 @@ def test_after_many_malformed_task_calls_the_person_can_still_ask_on_the_dashboa
     dashboard = Client()
     dashboard.force_login(owner)
 
-    asked = dashboard.post("/exports/", {"categories": ["activity"], "data_format": "json"})
+    asked = dashboard.post("/exports/", {"kinds": ["activity"], "data_format": "json"})
 
     assert set(refused) == {(400, "invalid_params")}
     assert asked.status_code == 302
@@ -163,7 +163,7 @@ def test_well_formed_task_calls_still_count_against_the_persons_export_limit(
     dashboard = Client()
     dashboard.force_login(owner)
 
-    refused = dashboard.post("/exports/", {"categories": ["activity"], "data_format": "json"})
+    refused = dashboard.post("/exports/", {"kinds": ["activity"], "data_format": "json"})
 
     assert refused.status_code == 429
     assert ExportRequest.objects.count() == ratelimit.REQUEST_EXPORT.limit

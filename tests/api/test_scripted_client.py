@@ -103,7 +103,9 @@ def test_a_script_sees_a_task_the_person_cancelled_as_failed_with_task_cancelled
     task_id = client.create(["ACTIVITY"])
 
     export_page = browser.get(f"{site}/exports/{task_id}/")
-    browser.submit(export_page, "Cancel this export")
+    assert f'href="/exports/{task_id}/cancel/"' in export_page.text
+    confirm = browser.get(f"{site}/exports/{task_id}/cancel/")
+    browser.submit(confirm, "Cancel the export")
     done = client.wait_until_done(task_id)
 
     assert done["status"] == "FAILED"

@@ -268,7 +268,7 @@ def test_a_failed_export_says_why(owner, api_token):
         ExportState.FAILED,
         scope="portability.activity.ongoing",
         failure_code="fetch_attempts",
-        failure_reason="The archive could not be copied from TikTok.",
+        failure_reason="fetch_attempts: download_interrupted (for the operator)",
     )
 
     data = post(STATUS, {"task_id": str(export.pk)}, api_token).json()["data"]
@@ -276,7 +276,7 @@ def test_a_failed_export_says_why(owner, api_token):
     assert data["status"] == "FAILED"
     assert data["failure"] == {
         "code": "fetch_attempts",
-        "message": "The archive could not be copied from TikTok.",
+        "message": "The archive could not be copied from TikTok. Please ask again.",
     }
 
 

@@ -95,18 +95,18 @@ def wait_until_submitted(log: Path) -> ExportRequest:
 def test_a_pages_request_id_is_on_the_workers_lines_of_the_submit_and_the_later_check(
     person, site, worker_log
 ):
-    dashboard = person.get(site + "/dashboard/")
-    person.session.headers[REQUEST_ID_HEADER] = "dashboard-click-7"
+    new_export = person.get(site + "/exports/new/")
+    person.session.headers[REQUEST_ID_HEADER] = "new-export-click-7"
     person.submit(
-        dashboard,
+        new_export,
         "Ask TikTok for my data",
-        data={"categories": ["activity"], "data_format": "json"},
+        data={"kinds": ["activity"], "data_format": "json"},
     )
 
     wait_until_submitted(worker_log)
-    submitted = wait_for_line(worker_log, SUBMIT, "dashboard-click-7")
+    submitted = wait_for_line(worker_log, SUBMIT, "new-export-click-7")
     # Published by the submit step, not by the page: the id travels on.
-    checked = wait_for_line(worker_log, CHECK, "dashboard-click-7")
+    checked = wait_for_line(worker_log, CHECK, "new-export-click-7")
 
     assert submitted["logger"] == checked["logger"] == "celery.app.trace"
 
@@ -133,12 +133,12 @@ def test_the_task_apis_log_id_is_on_the_workers_line_of_the_submit_step(person, 
 def test_a_task_published_outside_any_request_carries_no_id(person, site, worker_log):
     """Published by the test process, as beat publishes the sweep: its lines show "-", even
     in a worker process that ran a step of a request before."""
-    dashboard = person.get(site + "/dashboard/")
+    new_export = person.get(site + "/exports/new/")
     person.session.headers[REQUEST_ID_HEADER] = "earlier-request"
     person.submit(
-        dashboard,
+        new_export,
         "Ask TikTok for my data",
-        data={"categories": ["activity"], "data_format": "json"},
+        data={"kinds": ["activity"], "data_format": "json"},
     )
     export = wait_until_submitted(worker_log)
     wait_for_line(worker_log, SUBMIT, "earlier-request")

@@ -33,12 +33,18 @@ def start_sign_in(
     frequency: str = "single",
     start_from: str = "/",
     button: str = "Sign in with TikTok",
+    export_now: bool = False,
 ) -> requests.Response:
-    """Chooses data and submits: returns the site's redirect to TikTok's consent page."""
+    """Chooses data and submits: returns the site's redirect to TikTok's consent page.
+
+    The landing page's form starts the export of what was chosen once TikTok sends the person
+    back; with `export_now` False it is sent as the dashboard's "Allow more" sends it, granting
+    only, for tests that ask for their exports themselves."""
     start_page = browser.get(site + start_from)
-    to_tiktok = browser.submit(
-        start_page, button, data={"kinds": list(kinds), "frequency": frequency}, follow=False
-    )
+    choice = {"kinds": list(kinds), "frequency": frequency}
+    if not export_now:
+        choice["export_now"] = "False"
+    to_tiktok = browser.submit(start_page, button, data=choice, follow=False)
     assert to_tiktok.status_code == 302, to_tiktok.text
     return to_tiktok
 
@@ -53,15 +59,26 @@ def sign_in(
     uncheck: set[str] = frozenset(),
     start_from: str = "/",
     button: str = "Sign in with TikTok",
+    persona: str = "",
+    export_now: bool = False,
 ) -> SignIn:
-    """Walks the sign-in as a person would: choose data, go to TikTok, decide, come back."""
+    """Walks the sign-in as a person would: choose data, go to TikTok, decide (as the sandbox
+    persona with open_id `persona`, else the first), come back."""
     to_tiktok = start_sign_in(
-        browser, site, kinds=kinds, frequency=frequency, start_from=start_from, button=button
+        browser,
+        site,
+        kinds=kinds,
+        frequency=frequency,
+        start_from=start_from,
+        button=button,
+        export_now=export_now,
     )
     consent = browser.follow(to_tiktok)
     assert consent.status_code == 200, consent.text
     history_before = len(browser.history)
-    final = browser.submit(consent, decision, uncheck=uncheck)
+    final = browser.submit(
+        consent, decision, uncheck=uncheck, data={"persona": persona} if persona else None
+    )
     callbacks = [r for r in browser.history[history_before:] if CALLBACK_PATH in r.url]
     return SignIn(to_tiktok, consent, callbacks[-1] if callbacks else None, final)
 

@@ -59,7 +59,7 @@ def emailed_token(export: ExportRequest) -> str:
 
 @pytest.mark.parametrize("state", [ExportState.READY, ExportState.FAILED, ExportState.EXPIRED])
 def test_one_email_goes_to_the_verified_address_when_an_export_ends(owner, mailoutbox, state):
-    export = make_export(owner, state, next_step_at=None, failure_reason="TikTok refused.")
+    export = make_export(owner, state, next_step_at=None, failure_code="invalid_params")
 
     services.notify_export_outcome(export.pk)
 
@@ -107,8 +107,9 @@ def test_no_email_without_a_verified_address_and_the_dashboard_says_to_add_one(
 
     assert mailoutbox == []
     assert dashboard.status_code == 200
-    assert "Add and verify one" in dashboard.text
-    assert "We will email" not in dashboard.text
+    assert "TikTok does not give us your email address." in dashboard.text
+    assert "to be told when an export is ready." in dashboard.text
+    assert "We email" not in dashboard.text
 
 
 def test_the_dashboard_names_the_verified_address(client, owner):
@@ -116,8 +117,8 @@ def test_the_dashboard_names_the_verified_address(client, owner):
 
     dashboard = client.get(reverse("dashboard"))
 
-    assert "We will email owner@example.com" in dashboard.text
-    assert "Add and verify one" not in dashboard.text
+    assert "We email owner@example.com when an export is ready." in dashboard.text
+    assert "TikTok does not give us your email address." not in dashboard.text
 
 
 def test_the_email_holds_the_signed_site_link_and_no_storage_url(export, mailoutbox):

@@ -184,7 +184,7 @@ def test_a_failed_email_waits_in_its_row_before_the_sweep_sends_it_again(
     person, published, monkeypatch
 ):
     EmailAddress.objects.create(user=person, email="ana@example.org", verified=True, primary=True)
-    export = make_export(person, ExportState.FAILED, next_step_at=None, failure_reason="x")
+    export = make_export(person, ExportState.FAILED, next_step_at=None, failure_code="fetch_failed")
 
     def refuse(*args: object) -> None:
         raise smtplib.SMTPServerDisconnected("gone")

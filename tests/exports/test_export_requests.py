@@ -1,10 +1,12 @@
-"""Asking for an export and cancelling one: what a person may ask for, once at a time."""
+"""Asking for exports and cancelling one: what a person may ask for, once at a time, and
+how a choice that needs several TikTok permissions becomes several exports."""
 
 from __future__ import annotations
 
 import re
 import threading
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
@@ -25,8 +27,13 @@ def _no_broker(published):
     """Nothing published here reaches a broker."""
 
 
-def offered(page_text: str) -> list[str]:
-    return re.findall(r'<input type="checkbox" name="categories" value="([^"]+)"', page_text)
+def offered(page_text: str) -> dict[str, bool]:
+    """The kinds the new-export form offers, each with whether it is allowed already (else the
+    form says TikTok will ask first)."""
+    boxes = re.findall(
+        r'<input type="checkbox" name="kinds" value="([^"]+)"[^>]*>(.*?)</label>', page_text, re.S
+    )
+    return {kind: "choice-note" not in rest for kind, rest in boxes}
 
 
 def signed_in(client, scopes: list[str], username: str = "ana"):
@@ -36,37 +43,63 @@ def signed_in(client, scopes: list[str], username: str = "ana"):
     return person
 
 
-def ask(client, categories: list[str], data_format: str = "json"):
+def ask(client, kinds: list[str], data_format: str = "json", **more: str):
     return client.post(
-        reverse("request_export"), {"categories": categories, "data_format": data_format}
+        reverse("request_export"), {"kinds": kinds, "data_format": data_format, **more}
     )
 
 
-# What the dashboard offers -----------------------------------------------------------------
+# What the form offers ------------------------------------------------------------------------
 
 
-def test_the_dashboard_offers_only_the_categories_the_grant_allows(client, db):
+def test_the_new_export_form_marks_the_kinds_the_grant_allows_and_offers_the_rest_through_tiktok(
+    client, db
+):
     signed_in(
         client,
         ["user.info.basic", "portability.activity.single", "portability.postsandprofile.ongoing"],
     )
 
-    page = client.get(reverse("dashboard"))
+    page = client.get(reverse("new_export"))
 
     assert page.status_code == 200
-    assert offered(page.text) == ["activity", "video", "profile"]
+    assert offered(page.text) == {
+        "activity": True,
+        "postsandprofile": True,
+        "directmessages": False,
+        "all": False,
+    }
+    assert "TikTok will ask you to allow it first." in page.text
 
 
-def test_everything_granted_offers_every_category(client, db):
+def test_everything_granted_allows_every_kind(client, db):
     signed_in(client, ["user.info.basic", "portability.all.single"])
 
-    page = client.get(reverse("dashboard"))
+    page = client.get(reverse("new_export"))
 
-    assert offered(page.text) == ["activity", "video", "profile", "direct_message", "all_data"]
+    assert set(offered(page.text).values()) == {True}
 
 
-def test_a_used_up_once_only_scope_is_no_longer_offered(client, db):
+def test_a_used_up_once_only_scope_is_offered_again_through_tiktok(client, db):
     person = signed_in(client, ACTIVITY_ONCE)
+    make_export(
+        person,
+        ExportState.READY,
+        categories=["activity"],
+        scope="portability.activity.single",
+        next_step_at=None,
+    )
+
+    page = client.get(reverse("new_export"))
+
+    assert offered(page.text)["activity"] is False
+    assert services.requestable_kinds(person) == []
+
+
+def test_the_dashboard_marks_a_used_once_only_permission_as_used(client, db):
+    person = signed_in(
+        client, ["user.info.basic", "portability.activity.single", "portability.all.ongoing"]
+    )
     make_export(
         person,
         ExportState.READY,
@@ -77,15 +110,17 @@ def test_a_used_up_once_only_scope_is_no_longer_offered(client, db):
 
     page = client.get(reverse("dashboard"))
 
-    assert offered(page.text) == []
-    assert "one-time permissions are used up" in page.text
-    assert services.requestable_categories(person) == []
+    permissions = page.text[page.text.index('id="permissions"') :]
+    assert re.search(
+        r"Activity \(once\)\s*<span class=\"state state-used\">used</span>", permissions
+    )
+    assert re.search(r"Everything \(ongoing\)</li>", permissions)
 
 
-# Asking ------------------------------------------------------------------------------------
+# Asking --------------------------------------------------------------------------------------
 
 
-def test_asking_for_a_granted_category_creates_the_export_and_publishes_its_submit(
+def test_asking_for_a_granted_kind_creates_the_export_and_publishes_its_submit(
     client, db, published, django_capture_on_commit_callbacks
 ):
     person = signed_in(client, ACTIVITY_ONCE)
@@ -96,15 +131,26 @@ def test_asking_for_a_granted_category_creates_the_export_and_publishes_its_subm
     export = ExportRequest.objects.get(user=person)
     assert response.status_code == 302
     assert response["Location"] == reverse("export_detail", args=[export.pk])
-    assert (export.state, export.scope, export.categories) == (
+    assert (export.state, export.scope, export.categories, export.origin) == (
         ExportState.REQUESTED,
         "portability.activity.single",
         ["activity"],
+        "site",
     )
     assert [p.task for p in published.of(export.pk)] == [taskqueue.SUBMIT]
 
 
-def test_an_unknown_category_is_refused_with_400_and_a_message(client, db):
+def test_posts_and_profile_asks_tiktok_for_both_of_its_categories(client, db):
+    person = signed_in(client, ["user.info.basic", "portability.postsandprofile.single"])
+
+    ask(client, ["postsandprofile"])
+
+    export = ExportRequest.objects.get(user=person)
+    assert export.categories == ["profile", "video"]
+    assert export.describe_categories() == "Posts & profile"
+
+
+def test_an_unknown_kind_is_refused_with_400_and_a_message(client, db):
     signed_in(client, ACTIVITY_ONCE)
 
     response = ask(client, ["watch_history"])
@@ -114,27 +160,51 @@ def test_an_unknown_category_is_refused_with_400_and_a_message(client, db):
     assert not ExportRequest.objects.exists()
 
 
-def test_a_category_beyond_the_grant_is_refused_with_400_saying_it_is_not_allowed(client, db):
+def test_a_kind_beyond_the_grant_sends_the_person_to_tiktok_carrying_the_whole_choice(client, db):
     signed_in(client, ACTIVITY_ONCE)
 
-    response = ask(client, ["activity", "video"])
+    response = ask(client, ["activity", "directmessages"], frequency="ongoing")
 
-    assert response.status_code == 400
-    assert "You have not allowed this site to export: Videos" in response.text
-    assert not ExportRequest.objects.exists()
+    assert response.status_code == 302
+    assert "/tiktok-sandbox/" in response["Location"] or "authorize" in response["Location"]
+    scope = parse_qs(urlsplit(response["Location"]).query)["scope"][0].split(",")
+    assert "portability.directmessages.ongoing" in scope
+    assert "portability.activity.single" in scope  # what was allowed stays allowed
+    assert not ExportRequest.objects.exists()  # it starts when TikTok sends the person back
 
 
-def test_kinds_allowed_by_two_separate_permissions_are_refused_saying_to_ask_separately(client, db):
-    signed_in(
+def test_kinds_allowed_by_two_separate_permissions_start_two_exports_together(
+    client, db, published, django_capture_on_commit_callbacks
+):
+    person = signed_in(
         client,
         ["user.info.basic", "portability.activity.ongoing", "portability.postsandprofile.ongoing"],
     )
 
-    response = ask(client, ["activity", "video"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ask(client, ["activity", "postsandprofile"])
+    page = client.get(response["Location"])
 
-    assert response.status_code == 400
-    assert "one export can use only one" in response.text
-    assert not ExportRequest.objects.exists()
+    exports = {e.scope: e.categories for e in ExportRequest.objects.filter(user=person)}
+    assert response["Location"] == reverse("dashboard")
+    assert exports == {
+        "portability.activity.ongoing": ["activity"],
+        "portability.postsandprofile.ongoing": ["profile", "video"],
+    }
+    assert page.text.count("We asked TikTok for your data") == 2
+    assert len(published) == 2
+
+
+def test_one_permission_covering_every_chosen_kind_makes_one_export(client, db):
+    person = signed_in(client, ["user.info.basic", "portability.all.single"])
+
+    ask(client, ["activity", "directmessages"])
+
+    export = ExportRequest.objects.get(user=person)
+    assert (export.scope, export.categories) == (
+        "portability.all.single",
+        ["activity", "direct_message"],
+    )
 
 
 def test_an_unknown_format_is_refused_with_400(client, db):
@@ -146,7 +216,7 @@ def test_an_unknown_format_is_refused_with_400(client, db):
     assert not ExportRequest.objects.exists()
 
 
-def test_a_used_up_once_only_scope_cannot_be_asked_for_again(client, db):
+def test_a_used_up_once_only_scope_is_asked_for_again_at_tiktok(client, db):
     person = signed_in(client, ACTIVITY_ONCE)
     make_export(
         person,
@@ -158,13 +228,16 @@ def test_a_used_up_once_only_scope_cannot_be_asked_for_again(client, db):
 
     response = ask(client, ["activity"])
 
-    assert response.status_code == 400
+    assert response.status_code == 302
+    assert (
+        "portability.activity.single" in parse_qs(urlsplit(response["Location"]).query)["scope"][0]
+    )
     assert ExportRequest.objects.filter(user=person).count() == 1
 
 
 def test_a_second_request_while_one_is_active_leads_to_the_active_export(client, db):
     person = signed_in(client, ["user.info.basic", "portability.all.ongoing"])
-    first = ask(client, ["all_data"])
+    first = ask(client, ["all"])
     active = ExportRequest.objects.get(user=person)
 
     second = ask(client, ["activity"])  # the same permission (all.ongoing) covers it
@@ -292,6 +365,31 @@ def test_someone_elses_export_cannot_be_cancelled(db):
 
     export.refresh_from_db()
     assert export.state == ExportState.PROCESSING
+
+
+def test_the_cancel_link_asks_first_and_changes_nothing(client, db):
+    person = signed_in(client, ACTIVITY_ONCE)
+    export = make_export(person, ExportState.PROCESSING)
+
+    page = client.get(reverse("cancel_export", args=[export.pk]))
+
+    export.refresh_from_db()
+    assert page.status_code == 200
+    assert "Cancel this export?" in page.text
+    assert 'class="button button-danger"' in page.text
+    assert export.state == ExportState.PROCESSING
+
+
+def test_deleting_an_archive_asks_first_and_changes_nothing(client, db):
+    person = signed_in(client, ACTIVITY_ONCE)
+    export = make_export(person, ExportState.READY, next_step_at=None)
+
+    page = client.get(reverse("delete_export", args=[export.pk]))
+
+    export.refresh_from_db()
+    assert page.status_code == 200
+    assert "Delete the stored archive?" in page.text
+    assert export.state == ExportState.READY
 
 
 def test_the_cancel_button_cancels_and_says_so(client, db):

@@ -62,7 +62,7 @@ def one_ready_and_one_under_way(browser: Browser, site: str, pipeline: Pipeline,
         ExportRequest.objects.get().pk, lambda e: e.state == ExportState.READY, pipeline.log
     )
     settings.TIKTOK_SANDBOX_EXPORT_READY_AFTER = 3600.0
-    ask_for_export(browser, site, ["video"])
+    ask_for_export(browser, site, ["postsandprofile"])
     under_way = wait_for(
         ExportRequest.objects.exclude(pk=ready.pk).get().pk,
         lambda e: e.state == ExportState.PROCESSING,

@@ -86,19 +86,20 @@ def wait_for(
     raise AssertionError(f"export stuck in {export.state}; worker log:\n{log.read_text()[-4000:]}")
 
 
-def ask_for_export(browser: Browser, site: str, categories: list[str], data_format: str = "json"):
-    dashboard = browser.get(site + "/dashboard/")
+def ask_for_export(browser: Browser, site: str, kinds: list[str], data_format: str = "json"):
+    """Asks for an export of `kinds` on the new-export page; returns the page it lands on."""
+    new_export = browser.get(site + "/exports/new/")
     return browser.submit(
-        dashboard,
+        new_export,
         "Ask TikTok for my data",
-        data={"categories": categories, "data_format": data_format},
+        data={"kinds": kinds, "data_format": data_format},
     )
 
 
 def add_verified_email(browser: Browser, site: str, address: str, mailoutbox) -> None:
     """Adds an address through allauth's page and follows the confirmation email."""
     page = browser.get(site + "/accounts/email/")
-    browser.submit(page, "Add Email", data={"email": address})
+    browser.submit(page, "Add email", data={"email": address})
     body = mailoutbox[-1].body
     confirm_url = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body).group(0)
     confirmation = browser.get(confirm_url)
@@ -112,7 +113,7 @@ def test_export_goes_from_request_to_download_with_exactly_one_email(
     sign_in(browser, site, kinds=["all"], frequency="single")
     add_verified_email(browser, site, "ana@example.org", mailoutbox)
 
-    page = ask_for_export(browser, site, ["activity", "video"])
+    page = ask_for_export(browser, site, ["activity", "postsandprofile"])
     export = ExportRequest.objects.get()
     assert page.url == f"{site}/exports/{export.pk}/"
     export = wait_for(export.pk, lambda e: e.state == ExportState.READY, pipeline.log)
@@ -166,13 +167,17 @@ def test_a_request_that_expires_at_tiktok_before_the_copy_ends_expired(
 def test_cancelling_while_tiktok_prepares_cancels_at_tiktok_too(pipeline, browser, site, settings):
     settings.TIKTOK_SANDBOX_EXPORT_READY_AFTER = 600.0
     sign_in(browser, site, kinds=["directmessages"], frequency="ongoing")
-    ask_for_export(browser, site, ["direct_message"])
+    ask_for_export(browser, site, ["directmessages"])
     export = wait_for(
         ExportRequest.objects.get().pk, lambda e: e.state == ExportState.PROCESSING, pipeline.log
     )
 
     page = browser.get(f"{site}/exports/{export.pk}/")
-    after = browser.submit(page, "Cancel this export")
+    assert f'href="/exports/{export.pk}/cancel/"' in page.text
+    assert "Cancel this export…" in page.text
+    confirm = browser.get(f"{site}/exports/{export.pk}/cancel/")
+    assert ExportRequest.objects.get().state == ExportState.PROCESSING  # asking changes nothing
+    after = browser.submit(confirm, "Cancel the export")
 
     assert "The export was cancelled." in after.text
     assert ExportRequest.objects.get().state == ExportState.CANCELLED
@@ -200,9 +205,12 @@ def test_tiktok_refusing_the_request_fails_it_with_a_reason_and_one_email(
 
     export = wait_for(ExportRequest.objects.get().pk, lambda e: not e.is_active, pipeline.log)
     assert export.state == ExportState.FAILED
-    assert "not allowed to export that data" in export.failure_reason
+    assert export.failure_code == "scope_not_authorized"
+    assert "not allowed to export that data" in export.failure_message
+    assert "did not authorize the scope" in export.failure_reason  # TikTok's words, kept
     page = browser.get(f"{site}/exports/{export.pk}/").text
     assert "not allowed to export that data" in page
+    assert "did not authorize the scope" not in page  # ...for the operator only
     time.sleep(1)
     emails = pipeline.emails_to("jonas@example.org")
     assert len(emails) == 1

@@ -57,7 +57,7 @@ def test_an_export_is_copied_into_s3_and_downloaded_through_a_short_lived_link(
     settings.AWS_STORAGE_BUCKET_NAME = moto.bucket
     sign_in(browser, site, kinds=["all"], frequency="ongoing")
 
-    ask_for_export(browser, site, ["all_data"])
+    ask_for_export(browser, site, ["all"])
 
     export = wait_for(ExportRequest.objects.get().pk, lambda e: not e.is_active, s3_worker.log)
     assert export.state == ExportState.READY

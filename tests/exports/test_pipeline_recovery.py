@@ -199,7 +199,7 @@ def test_an_email_whose_sender_died_is_sent_by_a_later_run(user, mailoutbox):
         user,
         ExportState.FAILED,
         next_step_at=None,
-        failure_reason="TikTok refused",
+        failure_code="invalid_params",
         notify_claimed_until=timezone.now() - dt.timedelta(seconds=1),
         notify_attempts=1,
     )
@@ -213,7 +213,7 @@ def test_an_email_whose_sender_died_is_sent_by_a_later_run(user, mailoutbox):
 
 def test_an_email_that_keeps_failing_is_given_up_after_its_attempts(user, monkeypatch):
     EmailAddress.objects.create(user=user, email="ana@example.org", verified=True, primary=True)
-    export = make_export(user, ExportState.FAILED, next_step_at=None, failure_reason="x")
+    export = make_export(user, ExportState.FAILED, next_step_at=None, failure_code="fetch_failed")
 
     def refuse(*args: object) -> None:
         raise OSError("mail server refuses")

@@ -128,18 +128,28 @@ def test_submit_moves_the_export_to_processing_with_tiktoks_int64_id(
 
 
 @pytest.mark.parametrize(
-    ("refusal", "reason_says"),
+    ("refusal", "reads"),
     [
-        ((401, "scope_not_authorized", ""), "not allowed to export"),
-        ((400, "invalid_params", "Invalid `data_format`."), "Invalid `data_format`."),
+        (
+            (401, "scope_not_authorized", ""),
+            ("not allowed to export that data", "scope_not_authorized"),
+        ),
+        (
+            (400, "invalid_params", "Invalid `data_format`."),
+            (
+                "TikTok refused the request as it was made. Please ask again.",
+                "invalid_params: Invalid `data_format`.",
+            ),
+        ),
     ],
     ids=["scope_not_authorized", "invalid_params"],
 )
 @responses.activate
 def test_a_permanent_refusal_of_the_request_fails_the_export_with_a_readable_reason(
-    user, published, django_capture_on_commit_callbacks, refusal, reason_says
+    user, published, django_capture_on_commit_callbacks, refusal, reads
 ):
     status, code, message = refusal
+    person_reads, operator_reads = reads  # what the page and email say; what the operator sees
     export = make_export(user)
     responses.post(ADD_URL, status=status, json=envelope(code, message))
 
@@ -149,8 +159,10 @@ def test_a_permanent_refusal_of_the_request_fails_the_export_with_a_readable_rea
     export.refresh_from_db()
     assert export.state == ExportState.FAILED
     assert export.failure_code == code
-    assert reason_says in export.failure_reason
-    assert code not in export.failure_reason  # words for a person, not TikTok's code
+    assert person_reads in export.failure_message
+    assert code not in export.failure_message  # words for a person, not TikTok's code
+    assert not message or message not in export.failure_message  # nor TikTok's English
+    assert export.failure_reason == operator_reads  # TikTok's own words, for the operator
     assert export.next_step_at is None
     assert kinds(export) == [ExportEvent.Kind.FAILED]
     assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
@@ -387,7 +399,10 @@ def test_a_broken_archive_never_reaches_ready_and_is_retried_then_failed(
 
     export.refresh_from_db()
     assert export.state == ExportState.FAILED
-    assert export.failure_reason
+    assert export.failure_code == "fetch_failed"
+    assert export.failure_message == (
+        "The archive could not be copied from TikTok intact. Please ask again."
+    )
     assert export.archive_key == ""
     assert stored_files(media) == []
     assert spool_files(spool) == []

@@ -199,7 +199,9 @@ def test_cancelling_at_tiktok_says_so_and_stores_nothing(browser, site):
     assert_nothing_stored()
 
 
-def test_error_from_tiktok_on_the_callback_is_shown_and_stores_nothing(browser, site):
+def test_error_from_tiktok_on_the_callback_is_explained_in_the_sites_words_and_stores_nothing(
+    browser, site
+):
     inject_fault(
         "authorize",
         error="server_error",
@@ -210,7 +212,9 @@ def test_error_from_tiktok_on_the_callback_is_shown_and_stores_nothing(browser, 
 
     assert result.final.status_code == 400
     assert "TikTok did not sign you in" in result.final.text
-    assert "The sandbox was asked to fail." in result.final.text
+    assert "TikTok had a problem and could not sign you in." in result.final.text
+    # TikTok's own description is English whatever the page's language: never shown.
+    assert "The sandbox was asked to fail." not in result.final.text
     assert_nothing_stored()
 
 

@@ -243,11 +243,11 @@ def start_export(
     user = TikTokAuthorization.objects.get().user
     owner = f"{uuid.uuid4().hex}@example.org"
     EmailAddress.objects.create(user=user, email=owner, verified=True, primary=True)
-    dashboard = browser.get(site + "/dashboard/")
+    new_export = browser.get(site + "/exports/new/")
     browser.submit(
-        dashboard,
+        new_export,
         "Ask TikTok for my data",
-        data={"categories": ["activity"], "data_format": "json"},
+        data={"kinds": ["activity"], "data_format": "json"},
     )
     return Watch(ExportRequest.objects.get().pk, log, owner)
 
@@ -398,7 +398,9 @@ def test_a_source_that_keeps_failing_is_given_up_after_the_bound_with_one_email(
 
     assert export.state == ExportState.FAILED
     assert export.failure_code == "fetch_failed"
-    assert export.failure_reason == "The archive could not be copied from TikTok intact."
+    assert export.failure_message == (
+        "The archive could not be copied from TikTok intact. Please ask again."
+    )
     assert export.fetch_attempts == FETCH_ATTEMPTS
     # Exactly the configured number of downloads reached TikTok, and nothing was kept.
     assert download_fault().remaining == 50 - FETCH_ATTEMPTS
@@ -410,7 +412,7 @@ def test_a_source_that_keeps_failing_is_given_up_after_the_bound_with_one_email(
     assert len(emails) == 1
     assert "could not be completed" in emails[0]["Subject"]
     page = browser.get(f"{site}/exports/{export.pk}/").text
-    assert "The archive could not be copied from TikTok intact." in page
+    assert "The archive could not be copied from TikTok intact. Please ask again." in page
 
 
 def test_a_download_refused_as_unauthorized_refreshes_once_then_fails_with_one_email(
@@ -424,7 +426,10 @@ def test_a_download_refused_as_unauthorized_refreshes_once_then_fails_with_one_e
 
     assert export.state == ExportState.FAILED
     assert export.failure_code == "access_token_invalid"
-    assert export.failure_reason == "TikTok no longer accepts this site's sign-in. Sign in again."
+    assert export.failure_message == (
+        "TikTok no longer accepts this site's sign-in. Sign in again, then ask again."
+    )
+    assert export.failure_reason.startswith("access_token_invalid")  # TikTok's words
     assert export.fetch_attempts == 1
     assert download_fault().remaining == 0
     # One refresh: the sign-in's token pair and the one pair it was rotated into.

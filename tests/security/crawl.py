@@ -149,7 +149,7 @@ def set_up_visitors(host: str) -> tuple[dict[str, Any], dict[str, str]]:
         ExportState.FAILED,
         tiktok_request_id=7234567890123450003,
         next_step_at=None,
-        failure_reason="TikTok refused the request.",
+        failure_code="invalid_params",
         notified_at=timezone.now(),
     )
     operator = get_user_model().objects.create_superuser("operator", "op@example.com", None)

@@ -173,7 +173,7 @@ def test_the_outcome_email_names_neither_the_storage_nor_any_credential(
     if state == ExportState.READY:
         export = make_ready_export(owner, make_zip())  # its archive is in the bucket
     else:
-        export = make_export(owner, state, next_step_at=None, failure_reason="TikTok refused.")
+        export = make_export(owner, state, next_step_at=None, failure_code="invalid_params")
 
     services.notify_export_outcome(export.pk)
 

@@ -89,7 +89,7 @@ def exports(owner) -> list[ExportRequest]:
             scope="portability.directmessages.ongoing",
             tiktok_request_id=7234567890123456003,
             next_step_at=None,
-            failure_reason="TikTok refused the request.",
+            failure_code="invalid_params",
             notified_at=timezone.now(),
         ),
     ]

@@ -425,7 +425,7 @@ def test_members_that_point_outside_are_stored_as_they_came_and_nothing_else_is_
 
 @responses.activate
 @pytest.mark.usefixtures("tiktok_at_real_urls", "archive_dirs", "published")
-def test_a_member_name_reaches_the_export_page_only_escaped(owner, client):
+def test_a_member_name_is_kept_for_the_operator_and_never_reaches_the_export_page(owner, client):
     name = '<img src=x onerror="alert(1)">.json'
     header = local_header(name.encode(), crc=zlib.crc32(b"not these bytes"), csize=8, usize=8)
     broken = header + bytes(8)  # its CRC-32 is wrong: the copy fails, naming the member
@@ -434,9 +434,11 @@ def test_a_member_name_reaches_the_export_page_only_escaped(owner, client):
 
     services.fetch_archive(export.pk)
     client.force_login(owner)
-    page = client.get(reverse("export_detail", args=[export.pk])).text
+    answer = client.get(reverse("export_detail", args=[export.pk]))
+    page = answer.text
 
     failure = export.events.get(kind=ExportEvent.Kind.FETCH_FAILED)
     assert name in failure.detail
+    assert answer.status_code == 200
     assert "<img" not in page
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;.json" in page
+    assert "onerror" not in page  # event details stay out of the page, escaped or not

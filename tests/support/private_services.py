@@ -605,11 +605,12 @@ def start_export(
     return export_id
 
 
-def ask_for_export(browser: Browser, site: str, categories: list[str]) -> str:
-    """Asks for an export on the dashboard; returns its id (the page it lands on names it)."""
-    dashboard = browser.get(site + "/dashboard/")
+def ask_for_export(browser: Browser, site: str, kinds: list[str]) -> str:
+    """Asks for an export of `kinds` on the new-export page; returns its id (the page it lands
+    on names it)."""
+    new_export = browser.get(site + "/exports/new/")
     page = browser.submit(
-        dashboard, "Ask TikTok for my data", data={"categories": categories, "data_format": "json"}
+        new_export, "Ask TikTok for my data", data={"kinds": kinds, "data_format": "json"}
     )
     assert page.status_code == 200, page.text
     path = urlsplit(page.url).path
