@@ -113,9 +113,10 @@ def _redirect_to_tiktok(
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
+    listed = _export_list(request)  # before the check: see dashboard_exports
     if _not_eligible(request):
         return redirect("not_eligible")
-    return _dashboard(request)
+    return _dashboard(request, listed=listed)
 
 
 @login_required
@@ -128,7 +129,7 @@ def not_eligible(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exports/not_eligible.html",
-        {**services.dashboard_for(request.user), "exports": exports_for(request.user)},
+        {**services.dashboard_for(request.user), **_export_list(request)},
     )
 
 
@@ -218,9 +219,12 @@ def export_status(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 def dashboard_exports(request: HttpRequest) -> HttpResponse:
     """The dashboard's list of exports alone, polled while one is under way. When TikTok has
     just refused the person for where they live, the whole page moves to the explanation."""
+    listed = _export_list(request)
+    # Read after the list: the refusal and the failed export commit together, so a list that
+    # shows the export failed is never answered without the move to the explanation.
     if _not_eligible(request) and request.htmx:
         return HttpResponseClientRedirect(reverse("not_eligible"))
-    return render(request, "exports/_export_list.html", {"exports": exports_for(request.user)})
+    return render(request, "exports/_export_list.html", listed)
 
 
 @login_required
@@ -424,7 +428,11 @@ def readyz(request: HttpRequest) -> HttpResponse:
 
 
 def _dashboard(
-    request: HttpRequest, *, choose_form: ChooseDataForm | None = None, status: int = 200
+    request: HttpRequest,
+    *,
+    choose_form: ChooseDataForm | None = None,
+    listed: dict[str, object] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     context = {
         **services.dashboard_for(request.user),
@@ -432,9 +440,16 @@ def _dashboard(
         # A form sent back with errors is the one the person was filling in: open it.
         "allow_more_open": choose_form is not None,
         "permissions": services.permissions_of(request.user),
-        "exports": exports_for(request.user),
+        **(listed or _export_list(request)),
     }
     return render(request, "exports/dashboard.html", context, status=status)
+
+
+def _export_list(request: HttpRequest) -> dict[str, object]:
+    """The person's exports, and whether the list should keep refreshing itself (while one is
+    under way), decided once, before the rest of the page is read."""
+    exports = exports_for(request.user)
+    return {"exports": exports, "keep_polling": exports.active().exists()}
 
 
 def _not_eligible(request: HttpRequest) -> bool:
