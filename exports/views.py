@@ -453,8 +453,7 @@ def _export_list(request: HttpRequest) -> dict[str, object]:
 
 
 def _not_eligible(request: HttpRequest) -> bool:
-    authorization = services.dashboard_for(request.user)["authorization"]
-    return authorization is not None and authorization.is_not_eligible
+    return services.is_not_eligible(request.user)
 
 
 def _export_or_404(request: HttpRequest, export_id: uuid.UUID) -> ExportRequest:

@@ -26,7 +26,6 @@ from exports.scopes import (
     Category,
     DataFormat,
     DataKind,
-    categories_allowed,
     covers,
     describe_scope,
     kinds_allowed,
@@ -57,7 +56,11 @@ class ExportNotCancellableError(Exception):
 def used_up_scopes(user: AbstractBaseUser) -> set[str]:
     """Once-only scopes of the current grant that TikTok has already accepted a request for:
     they cannot be used again until the person grants them anew (signs in and allows them)."""
-    authorization = TikTokAuthorization.objects.for_user(user).first()
+    return _used_up(user, TikTokAuthorization.objects.for_user(user).first())
+
+
+def _used_up(user: AbstractBaseUser, authorization: TikTokAuthorization | None) -> set[str]:
+    """used_up_scopes, with the person's grant already read."""
     if authorization is None:
         return set()
     return set(
@@ -71,12 +74,9 @@ def used_up_scopes(user: AbstractBaseUser) -> set[str]:
     )
 
 
-def requestable_categories(user: AbstractBaseUser) -> list[str]:
-    """The categories `user` may ask for now, given what they granted and used up."""
-    authorization = TikTokAuthorization.objects.for_user(user).first()
-    if authorization is None:
-        return []
-    return categories_allowed(authorization.granted_scopes, used_up_scopes(user))
+def is_not_eligible(user: AbstractBaseUser) -> bool:
+    """Whether TikTok refused `user` for living outside the EEA and the UK."""
+    return TikTokAuthorization.objects.for_user(user).filter(not_eligible_at__isnull=False).exists()
 
 
 def requestable_kinds(user: AbstractBaseUser) -> list[str]:
@@ -85,7 +85,7 @@ def requestable_kinds(user: AbstractBaseUser) -> list[str]:
     authorization = TikTokAuthorization.objects.for_user(user).first()
     if authorization is None or authorization.is_not_eligible:
         return []
-    return kinds_allowed(authorization.granted_scopes, used_up_scopes(user))
+    return kinds_allowed(authorization.granted_scopes, _used_up(user, authorization))
 
 
 def kinds_needing_consent(user: AbstractBaseUser, kinds: Iterable[str]) -> list[str]:
@@ -93,7 +93,7 @@ def kinds_needing_consent(user: AbstractBaseUser, kinds: Iterable[str]) -> list[
     authorization = TikTokAuthorization.objects.for_user(user).first()
     if authorization is None:
         return normalise_kinds(kinds)
-    _, refused = plan_exports(kinds, authorization.granted_scopes, used_up_scopes(user))
+    _, refused = plan_exports(kinds, authorization.granted_scopes, _used_up(user, authorization))
     return refused
 
 
@@ -111,7 +111,7 @@ def permissions_of(user: AbstractBaseUser) -> list[Permission]:
     authorization = TikTokAuthorization.objects.for_user(user).first()
     if authorization is None:
         return []
-    used_up = used_up_scopes(user)
+    used_up = _used_up(user, authorization)
     return [
         Permission(scope, describe_scope(scope), scope in used_up)
         for scope in portability_scopes(authorization.granted_scopes)
@@ -149,7 +149,7 @@ def start_exports(
         outcome.not_allowed = wanted
         return outcome
     planned, outcome.not_allowed = plan_exports(
-        wanted, authorization.granted_scopes, used_up_scopes(user)
+        wanted, authorization.granted_scopes, _used_up(user, authorization)
     )
     for plan in planned:
         try:
@@ -209,7 +209,7 @@ def request_export(
         raise ExportNotAllowedError(
             _("TikTok offers data exports only to people in the EEA and the UK.")
         )
-    used_up = used_up_scopes(user)
+    used_up = _used_up(user, authorization)
     if scope is not None and not (
         scope in authorization.granted_scopes and covers(scope, wanted) and scope not in used_up
     ):
