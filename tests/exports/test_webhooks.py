@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from exports import taskqueue
 from exports.models import ExportRequest, ExportState, WebhookReceipt
+from exports.tiktok import InvalidSignatureError, verify_webhook_signature
 from tests.exports import factories
 from tests.exports.factories import BIG_REQUEST_ID, make_export, make_user, sign_webhook
 
@@ -93,9 +94,31 @@ def bad_signatures(body: bytes) -> dict[str, tuple[bytes, str | None]]:
         "wrong_secret": (body, sign_webhook(body, now, secret="someone-elses-secret")),
         "altered_body": (body.replace(b"7234567890123456789", b"7234567890123456780"), good),
         "other_timestamp": (body, good.replace(f"t={now}", f"t={now - 1}")),
-        "too_old": (body, sign_webhook(body, now - 301)),
-        "from_the_future": (body, sign_webhook(body, now + 301)),
+        # A minute past the window either way: the view reads the clock later than this
+        # function does, so a timestamp one second past it could fall back inside by then.
+        # The exact edges are tested on the verifier with a fixed clock below.
+        "too_old": (body, sign_webhook(body, now - 360)),
+        "from_the_future": (body, sign_webhook(body, now + 360)),
     }
+
+
+@pytest.mark.parametrize(
+    ("offset", "accepted"),
+    [(-301, False), (-300, True), (0, True), (300, True), (301, False)],
+)
+def test_a_signature_is_accepted_only_within_the_tolerance_either_side_of_now(
+    settings, offset, accepted
+):
+    settings.TIKTOK_WEBHOOK_TOLERANCE = 300
+    now = 1_800_000_000
+    body = ready_event()
+    header = sign_webhook(body, now + offset)
+
+    if accepted:
+        verify_webhook_signature(body, header, now=now)
+    else:
+        with pytest.raises(InvalidSignatureError):
+            verify_webhook_signature(body, header, now=now)
 
 
 @pytest.mark.parametrize("case", list(bad_signatures(b"{}")))
