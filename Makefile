@@ -14,7 +14,8 @@ help:
 	@echo "make run    serve the site with its worker and scheduler at $(SITE_URL)"
 	@echo "make test   lint and run the whole test suite (PostgreSQL, Redis)"
 	@echo "make fmt    format the code"
-	@echo "make bench  time the archive copy against curl (BENCH_ARGS=--with-4gib adds 4 GiB)"
+	@echo "make bench  time the archive copy against curl, then the reader against ijson"
+	@echo "            (BENCH_ARGS=\"--only copy|reader\", --with-4gib adds a 4 GiB copy)"
 
 $(VENV)/bin/python:
 	"$$(scripts/find-python)" -m venv $(VENV)

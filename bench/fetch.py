@@ -98,9 +98,9 @@ def ignore(size: int) -> None:
 def clean_up(key: str | None, media_root: Path | None) -> None:
     """Deletes the stored archive and the temporary MEDIA_ROOT."""
     if key is not None:
-        from exports.archive_store import delete_archive  # noqa: PLC0415 - after setup
+        from exports.archive_store import archive_storage  # noqa: PLC0415 - after setup
 
-        delete_archive(key)
+        archive_storage().delete(key)
     if media_root is not None:
         shutil.rmtree(media_root, ignore_errors=True)
 

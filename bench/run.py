@@ -1,9 +1,14 @@
-"""The archive copy benchmark (`make bench`): the product's fetch path against curl | sha256sum.
+"""The benchmarks of `make bench`: the archive copy, then the reader of stored exports.
 
-    python bench/run.py [--sizes 100M,1G] [--with-4gib] [--repeat N]
+The copy is held against curl | sha256sum, the reader against plain ijson and text loops over
+the same archive (bench/reader.py).
 
-For each size it generates an archive once with the sandbox's generator (kept in var/bench/),
-serves it from bench/serve.py over real HTTP on 127.0.0.1 and, in the same run, measures:
+    python bench/run.py [--only copy|reader] [--sizes 100M,1G] [--with-4gib] [--repeat N]
+                        [--reader-sizes 100M,2G]
+
+The copy benchmark: for each size it generates an archive once with the sandbox's generator
+(kept in var/bench/), serves it from bench/serve.py over real HTTP on 127.0.0.1 and, in the
+same run, measures:
 
 - ``curl -s URL -o /dev/null``: the wire alone, for reference;
 - ``curl -s URL | sha256sum``: copying and hashing with C tools, the baseline;
@@ -15,8 +20,12 @@ serves it from bench/serve.py over real HTTP on 127.0.0.1 and, in the same run, 
 Prints seconds, CPU seconds, MB/s (10^6 bytes per second), the ratio product/baseline and the
 fetching process's peak RSS (its VmHWM, the getrusage ru_maxrss it reports, and the largest of
 the parent's 50 ms psutil samples), then one PASS/FAIL line per target. With --repeat N: the
-fastest of N for speed (and its CPU seconds), the largest of N for RSS. Exits 0 if every
-target is met, 1 otherwise.
+fastest of N for speed (and its CPU seconds), the largest of N for RSS.
+
+The reader benchmark: for each uncompressed size of --reader-sizes (default 100 MiB and 2 GiB)
+and each format (JSON Gen C, English text), the reader's records per second and peak RSS
+against the baselines over the same archive; see bench/reader.py. --repeat applies to it too.
+Exits 0 if every target of the benchmarks run is met, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import psutil
 from archives import ensure_archive
 from common import GIB, note, parse_size, say, setup_django, size_label
 from measure import MEASURES, measure, serving
+from reader import DEFAULT_SIZES, run_reader_bench
 from report import Row, print_table, print_verdicts, verdicts
 
 
@@ -52,16 +62,33 @@ def measure_size(size: int, repeat: int) -> list[Row]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100M,1G", help="comma-separated (default 100M,1G)")
+    parser.add_argument(
+        "--sizes", default="100M,1G", help="copy sizes, comma-separated (default 100M,1G)"
+    )
     parser.add_argument("--with-4gib", action="store_true", help="add a 4 GiB archive")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each path (default 1)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each path and loop (default 1)"
+    )
+    parser.add_argument(
+        "--only", choices=("copy", "reader"), help="run one benchmark (default: both)"
+    )
+    parser.add_argument(
+        "--reader-sizes",
+        default=DEFAULT_SIZES,
+        help=f"uncompressed sizes for the reader, comma-separated (default {DEFAULT_SIZES})",
+    )
     args = parser.parse_args()
-    args.sizes = sorted({parse_size(size) for size in args.sizes.split(",") if size.strip()})
+    args.sizes = parse_sizes(args.sizes)
     if args.with_4gib and 4 * GIB not in args.sizes:
         args.sizes.append(4 * GIB)
-    if not args.sizes or args.repeat < 1:
+    args.reader_sizes = parse_sizes(args.reader_sizes)
+    if not args.sizes or not args.reader_sizes or args.repeat < 1:
         parser.error("give at least one size and --repeat 1 or more")
     return args
+
+
+def parse_sizes(text: str) -> list[int]:
+    return sorted({parse_size(size) for size in text.split(",") if size.strip()})
 
 
 def print_header(args: argparse.Namespace) -> None:
@@ -72,15 +99,27 @@ def print_header(args: argparse.Namespace) -> None:
     )
 
 
-def main() -> int:
-    args = parse_args()
-    setup_django()
+def run_copy_bench(args: argparse.Namespace) -> bool:
+    """The whole copy benchmark, report included; returns whether every target is met."""
     print_header(args)
     rows = [row for size in args.sizes for row in measure_size(size, args.repeat)]
     print_table(rows)
     found = verdicts(rows, args.sizes)
     print_verdicts(found)
-    return 0 if all(verdict.passed for verdict in found) else 1
+    return all(verdict.passed for verdict in found)
+
+
+def main() -> int:
+    args = parse_args()
+    setup_django()
+    passed = True
+    if args.only != "reader":
+        passed = run_copy_bench(args)
+    if args.only is None:
+        say()
+    if args.only != "copy":
+        passed = run_reader_bench(args.reader_sizes, args.repeat) and passed
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
@@ -21,6 +28,7 @@ from exports.archive_store import archive_storage
 from exports.models import ApiToken
 from exports.ratelimit import REQUEST_EXPORT, seconds_to_wait
 from exports.services.api_tokens import authenticate_api_token
+from exports.services.extracts import json_items
 from exports.services.task_api import (
     TaskApiError,
     create_task,
@@ -113,10 +121,21 @@ def download(request: HttpRequest, signed: str) -> HttpResponse:
         response["Allow"] = "GET, HEAD"
         return response
     try:
-        export = resolve_download(signed)
+        download = resolve_download(signed)
     except TaskApiError as refused:
         return api_answer(refused.status, None, refused.code, refused.message)
-    return archive_storage().download_response(request, export)
+    if not download.data_type:
+        return archive_storage().download_response(request, download.export)
+    content = json_items(
+        download.export, download.datasets, envelope={"data_type": download.data_type}
+    )
+    response = StreamingHttpResponse(
+        (text.encode() for text in content), content_type="application/json"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"tiktok-{download.data_type.lower()}.json"
+    )
+    return response
 
 
 @require_safe

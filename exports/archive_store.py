@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import io
 import logging
 import os
 import queue
@@ -28,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -38,6 +39,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from exports import downloads
+from exports.s3_ranges import RangedS3Object
 from exports.zipcheck import ArchiveInvalidError, ZipStreamVerifier
 
 if TYPE_CHECKING:
@@ -283,6 +285,11 @@ class ArchiveStorage(Protocol):
         """The export's stored archive, handed to whoever was allowed to ask for it."""
         ...
 
+    def open_archive(self, key: str) -> BinaryIO:
+        """The archive under `key` as a seekable binary file, read where it is stored.
+        Raises FileNotFoundError (files) or botocore's ClientError (S3) if it is not there."""
+        ...
+
 
 def archive_storage() -> ArchiveStorage:
     """The ArchiveStorage for the configured default storage."""
@@ -318,6 +325,9 @@ class FileArchiveStorage:
         with contextlib.suppress(FileNotFoundError, OSError):
             path.parent.rmdir()
 
+    def open_archive(self, key: str) -> BinaryIO:
+        return Path(self.storage.path(key)).open("rb")
+
     def abort_stale_uploads(self, older_than: dt.timedelta, is_live: Callable[[str], bool]) -> int:
         # A partial file is overwritten by the next copy and removed by delete(): nothing to do.
         return 0
@@ -342,6 +352,9 @@ class S3ArchiveStorage:
 
     def open_sink(self, key: str) -> ArchiveSink:
         return S3MultipartSink(self.client, self.bucket, key)
+
+    def open_archive(self, key: str) -> BinaryIO:
+        return io.BufferedReader(RangedS3Object(self.client, self.bucket, key), 1024 * 1024)
 
     def delete(self, key: str) -> None:
         # An upload still open under this key is aborted by abort_stale_uploads.

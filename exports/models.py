@@ -587,3 +587,7 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count} in window {self.window}"
+
+
+# The data read out of archives: their own module, registered with the app from here.
+from exports.datasets import ExportReading, ExportRecord, ExportSection  # noqa: E402, F401

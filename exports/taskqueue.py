@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 SUBMIT = "exports.tasks.submit_export_task"
 CHECK = "exports.tasks.check_export_task"
 FETCH = "exports.tasks.fetch_archive_task"
+READ = "exports.tasks.read_export_task"
 NOTIFY = "exports.tasks.notify_export_task"
 CANCEL_AT_TIKTOK = "exports.tasks.cancel_at_tiktok_task"
 REMIND = "exports.tasks.remind_before_deletion_task"

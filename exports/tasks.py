@@ -44,6 +44,17 @@ def fetch_archive_task(export_id: str) -> None:
     services.fetch_archive(export_id)
 
 
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    time_limit=FETCH_TIME_LIMIT,
+    soft_time_limit=FETCH_TIME_LIMIT - 120,
+)
+def read_export_task(export_id: str) -> None:
+    services.read_export(export_id)
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def notify_export_task(export_id: str) -> None:
     services.notify_export_outcome(export_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exports import api, views
+from exports import api, data_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,6 +18,17 @@ urlpatterns = [
     path("exports/<uuid:export_id>/cancel/", views.cancel_export, name="cancel_export"),
     path("exports/<uuid:export_id>/download/", views.download_export, name="download_export"),
     path("exports/<uuid:export_id>/delete/", views.delete_export, name="delete_export"),
+    path(
+        "exports/<uuid:export_id>/summary.json",
+        data_views.export_summary,
+        name="export_summary",
+    ),
+    path(
+        "exports/<uuid:export_id>/data/<slug:dataset>.<str:extension>",
+        data_views.export_extract,
+        name="export_extract",
+    ),
+    path("exports/<uuid:export_id>/tables.zip", data_views.export_tables, name="export_tables"),
     path(
         "exports/<uuid:export_id>/resend-email/",
         views.resend_export_email,

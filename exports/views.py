@@ -178,10 +178,15 @@ def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 
 def _export_context(request: HttpRequest, export: ExportRequest) -> dict[str, object]:
+    reading = services.reading_of(export)
     return {
         "export": export,
         "events": export.events.all(),
         "email_address": verified_address(request.user),
+        "reading": reading,
+        "read_datasets": services.read_dataset_rows(reading),
+        # The page follows the export while it is under way, and its reading after.
+        "keep_polling": export.is_active or bool(reading and reading.is_under_way),
     }
 
 

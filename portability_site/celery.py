@@ -30,7 +30,11 @@ app.conf.update(
     # A copy of an archive can take hours: it goes to a queue of its own, consumed by a worker
     # of its own (`downloads` in the Procfile), so that the short steps never wait behind it.
     # Routed by name, the way exports.taskqueue publishes (send_task reads no task options).
-    task_routes={taskqueue.FETCH: {"queue": taskqueue.DOWNLOADS_QUEUE}},
+    task_routes={
+        taskqueue.FETCH: {"queue": taskqueue.DOWNLOADS_QUEUE},
+        # Reading a big archive takes minutes too: beside the copies, not before the emails.
+        taskqueue.READ: {"queue": taskqueue.DOWNLOADS_QUEUE},
+    },
     worker_consumer="portability_site.celery:BrokerLossConsumer",
     beat_schedule={
         "sweep-exports": {"task": taskqueue.SWEEP, "schedule": settings.EXPORT_SWEEP_INTERVAL},

@@ -281,6 +281,11 @@ TIKTOK_SANDBOX_EXPORT_READY_AFTER = env.float("TIKTOK_SANDBOX_EXPORT_READY_AFTER
 TIKTOK_SANDBOX_EXPORT_EXPIRES_AFTER = env.float("TIKTOK_SANDBOX_EXPORT_EXPIRES_AFTER", 345600.0)
 # Approximate size in bytes of the archives the sandbox generates; 0 for their natural size.
 TIKTOK_SANDBOX_ARCHIVE_SIZE = env.int("TIKTOK_SANDBOX_ARCHIVE_SIZE", 0)
+# Their layout (gen_a, gen_b, gen_c, gen_c_doubled), text language (en, nl) and unknown section
+# (a switch); each empty means every persona's own default (tiktok_sandbox.layouts).
+TIKTOK_SANDBOX_ARCHIVE_LAYOUT = env("TIKTOK_SANDBOX_ARCHIVE_LAYOUT", default="")
+TIKTOK_SANDBOX_ARCHIVE_LANGUAGE = env("TIKTOK_SANDBOX_ARCHIVE_LANGUAGE", default="")
+TIKTOK_SANDBOX_ARCHIVE_UNKNOWN_SECTION = env("TIKTOK_SANDBOX_ARCHIVE_UNKNOWN_SECTION", default="")
 # Where the sandbox delivers webhooks; empty means this site's own endpoint under SITE_URL.
 TIKTOK_SANDBOX_WEBHOOK_URL = env("TIKTOK_SANDBOX_WEBHOOK_URL", default="")
 if TIKTOK_SANDBOX and not TIKTOK_CLIENT_KEY:
@@ -308,6 +313,8 @@ EXPORT_SWEEP_INTERVAL = env.float("EXPORT_SWEEP_INTERVAL", default=60.0)
 EXPORT_FETCH_ATTEMPTS = env.int("EXPORT_FETCH_ATTEMPTS", default=5)
 # A fetch holds a lease this long and renews it while bytes flow.
 EXPORT_FETCH_LEASE = env.float("EXPORT_FETCH_LEASE", default=120.0)
+# Reading an archive into records holds a lease this long, renewed at every checkpoint.
+EXPORT_READ_LEASE = env.float("EXPORT_READ_LEASE", default=300.0)
 # Days a stored archive is kept after it is ready.
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # Hours before deletion that the owner is reminded (by email, and on the dashboard).

@@ -5,6 +5,7 @@ from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from tests.support.browser import Browser
+from tests.support.processes import LIVE_WORKERS, settle_readings
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,6 +21,21 @@ def empty_cache() -> None:
     """Each test starts with an empty cache: rate limits and the like must not carry over from
     an earlier test or run (the cache is a Redis database that outlives the run)."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _worker_settles_before_the_database_is_emptied(request: pytest.FixtureRequest):
+    """A test with a real worker process leaves it reading the archives it stored: the reading
+    ends before the database is emptied under it (set up after the database, so torn down
+    before it)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if LIVE_WORKERS:
+        settle_readings()
 
 
 @pytest.fixture

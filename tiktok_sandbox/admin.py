@@ -119,8 +119,10 @@ class PortabilityRequestAdmin(ReadOnlyAdmin):
         "ready_at",
         "expires_at",
         "cancelled_at",
+        "archive_layout",
+        "archive_language",
     ]
-    list_filter = ["data_format", "scope"]
+    list_filter = ["data_format", "scope", "archive_layout", "archive_language"]
     search_fields = ["=request_id", "open_id"]
 
 

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from tiktok_sandbox.layouts import ArchiveLanguage, ArchiveLayout, ArchiveStyle
+
 
 class AuthorizationCode(models.Model):
     """A code handed out on the consent page, exchangeable once for tokens."""
@@ -235,6 +237,22 @@ class PortabilityRequest(models.Model):
     archive_size = models.BigIntegerField(
         default=0, help_text="Approximate size of the zip in bytes; 0 for its natural size."
     )
+    # The archive's style, fixed like its size when the request is made (tiktok_sandbox.layouts).
+    archive_layout = models.CharField(
+        max_length=20,
+        choices=ArchiveLayout.choices,
+        default=ArchiveLayout.GEN_C,
+        help_text="The JSON generation; a text archive uses the English tree of its era.",
+    )
+    archive_language = models.CharField(
+        max_length=5,
+        choices=ArchiveLanguage.choices,
+        default=ArchiveLanguage.ENGLISH,
+        help_text="The language of a text archive's folders, file names and keys.",
+    )
+    archive_unknown_section = models.BooleanField(
+        default=False, help_text="Whether the activity data holds a section no reader knows."
+    )
 
     class Meta:
         ordering = ["-applied_at", "-pk"]
@@ -260,6 +278,15 @@ class PortabilityRequest(models.Model):
         if now < self.expires_at:
             return RequestStatus.DOWNLOADING
         return RequestStatus.EXPIRED
+
+    @property
+    def archive_style(self) -> ArchiveStyle:
+        """The style the archive of this request comes in."""
+        return ArchiveStyle(
+            ArchiveLayout(self.archive_layout),
+            ArchiveLanguage(self.archive_language),
+            self.archive_unknown_section,
+        )
 
     @property
     def collect_time(self) -> datetime:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tiktok_sandbox.layouts import ArchiveLanguage, ArchiveLayout, ArchiveStyle
+
 # The European Economic Area plus the United Kingdom: where TikTok offers Data Portability.
 EEA_AND_UK: frozenset[str] = frozenset(
     {
@@ -35,11 +37,23 @@ class Persona:
     region: str
     # Two colours of the generated avatar: background, then initials.
     avatar_colors: tuple[str, str]
+    # The layout of the persona's archives unless the TIKTOK_SANDBOX_ARCHIVE_* settings say
+    # otherwise: each known layout is some persona's, so every one of them is a sign-in away.
+    archive_layout: ArchiveLayout = ArchiveLayout.GEN_C
+    archive_language: ArchiveLanguage = ArchiveLanguage.ENGLISH
+    archive_unknown_section: bool = False
 
     @property
     def in_eea_or_uk(self) -> bool:
         """Whether the persona lives where TikTok offers Data Portability."""
         return self.region in EEA_AND_UK
+
+    @property
+    def archive_style(self) -> ArchiveStyle:
+        """The persona's default archive style."""
+        return ArchiveStyle(
+            self.archive_layout, self.archive_language, self.archive_unknown_section
+        )
 
     @property
     def initials(self) -> str:
@@ -75,6 +89,7 @@ PERSONAS: tuple[Persona, ...] = (
         video_count=97,
         region="DE",
         avatar_colors=("#161823", "#25F4EE"),
+        archive_layout=ArchiveLayout.GEN_B,
     ),
     Persona(
         open_id="sbx-2c8d4b6f-5e1a-4f37-9c0b-d7e9a4f2b813",
@@ -89,6 +104,7 @@ PERSONAS: tuple[Persona, ...] = (
         video_count=356,
         region="GB",
         avatar_colors=("#25F4EE", "#161823"),
+        archive_layout=ArchiveLayout.GEN_A,
     ),
     Persona(
         open_id="sbx-7e0f3a58-8c2d-4b91-a6f4-1d5b9e3c7a26",
@@ -103,6 +119,24 @@ PERSONAS: tuple[Persona, ...] = (
         video_count=41,
         region="US",
         avatar_colors=("#6C2BD9", "#FFFFFF"),
+    ),
+    Persona(
+        open_id="sbx-5b3e8c1d-6a9f-4d27-b0e4-7c2f9a1d6b38",
+        union_id="sbx-u-a4d7f2c9-1e6b-4a83-9d05-3b8e6c0f2a71",
+        display_name="Sanne de Vries",
+        username="sanne.cycles",
+        bio_description="Cycling through Utrecht, rain or shine.",
+        is_verified=False,
+        # No followers yet: her export has an empty section, as a new account's does.
+        follower_count=0,
+        following_count=143,
+        likes_count=57,
+        video_count=6,
+        region="NL",
+        avatar_colors=("#F5A623", "#161823"),
+        archive_layout=ArchiveLayout.GEN_C_DOUBLED,
+        archive_language=ArchiveLanguage.DUTCH,
+        archive_unknown_section=True,
     ),
 )
 

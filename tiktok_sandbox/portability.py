@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tiktok_sandbox import webhooks
 from tiktok_sandbox.errors import ApiError, invalid_params, scope_not_authorized
+from tiktok_sandbox.layouts import archive_style
 from tiktok_sandbox.models import (
     DataFormat,
     Grant,
@@ -166,7 +167,8 @@ def create_request(grant: Grant, *, data_format: str, selection: list[str]) -> P
     """Record a new Data Portability request of ``grant``'s person and return it.
 
     The request uses a scope as ``choose_scope`` says; its ready and expiry times and archive
-    size come from the settings now. Schedules the ``portability.download.ready`` webhook.
+    size come from the settings now, its archive's style from the settings and the persona
+    (``layouts.archive_style``). Schedules the ``portability.download.ready`` webhook.
     Raises ApiError: ``invalid_params`` for a person outside the EEA and the UK,
     ``scope_not_authorized`` when no scope allows the request. Not idempotent: every call that
     succeeds is a new request.
@@ -180,7 +182,9 @@ def create_request(grant: Grant, *, data_format: str, selection: list[str]) -> P
         Grant.objects.select_for_update().filter(pk=grant.pk).first()
         used = set(grant.data_requests.values_list("scope", flat=True))
         scope = choose_scope(grant.scopes, categories, used)
-        data_request = _insert(grant, scope, data_format, selection, clock())
+        data_request = _insert(
+            grant, persona, scope=scope, data_format=data_format, selection=selection, now=clock()
+        )
         webhooks.schedule_download_ready(data_request)
     return data_request
 
@@ -273,8 +277,15 @@ def new_request_id() -> int:
 
 
 def _insert(
-    grant: Grant, scope: str, data_format: str, selection: list[str], now: datetime
+    grant: Grant,
+    persona: Persona,
+    *,
+    scope: str,
+    data_format: str,
+    selection: list[str],
+    now: datetime,
 ) -> PortabilityRequest:
+    style = archive_style(persona)
     ready_at = now + timedelta(seconds=settings.TIKTOK_SANDBOX_EXPORT_READY_AFTER)
     expires_at = ready_at + timedelta(seconds=settings.TIKTOK_SANDBOX_EXPORT_EXPIRES_AFTER)
     for _ in range(3):
@@ -292,6 +303,9 @@ def _insert(
                     ready_at=ready_at,
                     expires_at=expires_at,
                     archive_size=settings.TIKTOK_SANDBOX_ARCHIVE_SIZE,
+                    archive_layout=style.layout,
+                    archive_language=style.language,
+                    archive_unknown_section=style.unknown_section,
                 )
         except IntegrityError:  # a request id drawn twice: one chance in 2**62, draw again
             continue

@@ -42,6 +42,13 @@ from exports.services.pipeline import (
     fetch_archive,
     submit_export,
 )
+from exports.services.reading import (
+    forget_records,
+    read_dataset_rows,
+    read_export,
+    reading_of,
+    schedule_reading,
+)
 from exports.services.retention import (
     ArchiveNotDeletableError,
     abort_abandoned_uploads,
@@ -76,11 +83,15 @@ __all__ = [
     "delete_export_archive",
     "disconnect_tiktok",
     "fetch_archive",
+    "forget_records",
     "handle_tiktok_webhook",
     "is_not_eligible",
     "kinds_needing_consent",
     "notify_export_outcome",
     "permissions_of",
+    "read_dataset_rows",
+    "read_export",
+    "reading_of",
     "record_tiktok_sign_in",
     "remind_before_deletion",
     "remove_access",
@@ -90,6 +101,7 @@ __all__ = [
     "resolve_export_link",
     "revoke_api_token",
     "rotate_token_encryption",
+    "schedule_reading",
     "scopes_to_request",
     "start_exports",
     "start_exports_chosen_at_sign_in",

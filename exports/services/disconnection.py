@@ -33,6 +33,7 @@ from exports.models import (
     TikTokAuthorization,
 )
 from exports.services.export_requests import cancel_exports
+from exports.services.reading import forget_records
 from exports.tiktok import (
     AccessTokenInvalidError,
     PermanentTikTokError,
@@ -90,6 +91,7 @@ def delete_account(user: AbstractBaseUser) -> None:
         "pk", "archive_key"
     ):
         storage.delete(key or archive_key(user_id, export_id))
+        forget_records(export_id)
     with transaction.atomic():
         _delete_sessions_of(user_id)
         user.delete()

@@ -40,6 +40,7 @@ from exports.models import (
     TikTokAuthorization,
 )
 from exports.services.locale import in_owner_locale
+from exports.services.reading import schedule_reading
 from exports.tiktok import (
     DataRequestStatus,
     NotEligibleError,
@@ -339,24 +340,28 @@ def _stored(export: ExportRequest, owner: str, stored: StoredArchive) -> None:
     """The copy is complete: the export is READY with it, unless it ended (or went with its
     owner's account) while the copy was being committed, in which case the copy goes."""
     now = timezone.now()
-    moved = ExportRequest.objects.transition(
-        export.pk,
-        [ExportState.FETCHING],
-        ExportState.READY,
-        when=Q(lease_owner=owner),
-        event=ExportEvent.Kind.STORED,
-        archive_key=stored.key,
-        archive_size=stored.size,
-        archive_sha256=stored.sha256,
-        archive_entries=stored.entries,
-        bytes_received=stored.size,
-        bytes_total=stored.size,
-        ready_at=now,
-        retention_until=now + dt.timedelta(days=settings.EXPORT_RETENTION_DAYS),
-        lease_owner="",
-        lease_expires_at=None,
-        next_step_at=None,
-    )
+    # Stored and owed its reading in one transaction: a reading is never lost between the two.
+    with transaction.atomic():
+        moved = ExportRequest.objects.transition(
+            export.pk,
+            [ExportState.FETCHING],
+            ExportState.READY,
+            when=Q(lease_owner=owner),
+            event=ExportEvent.Kind.STORED,
+            archive_key=stored.key,
+            archive_size=stored.size,
+            archive_sha256=stored.sha256,
+            archive_entries=stored.entries,
+            bytes_received=stored.size,
+            bytes_total=stored.size,
+            ready_at=now,
+            retention_until=now + dt.timedelta(days=settings.EXPORT_RETENTION_DAYS),
+            lease_owner="",
+            lease_expires_at=None,
+            next_step_at=None,
+        )
+        if moved:
+            schedule_reading(export.pk)
     if not moved:
         _discard_unwanted(export.pk, stored.key)
 

@@ -18,6 +18,7 @@ from exports.lifecycle import ENDED_WITHOUT_ARCHIVE
 from exports.models import EmailKind, ExportEvent, ExportRequest, ExportState, exports_for
 from exports.services.locale import in_owner_locale
 from exports.services.notifications import send_once
+from exports.services.reading import forget_records
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def _remove_object(export_id: uuid.UUID | str) -> None:
     if export is None:
         return
     archive_storage().delete(export.archive_key or archive_key(export.user_id, export.pk))
+    forget_records(export.pk)
     ExportRequest.objects.transition(
         export.pk,
         nothing_to_keep,

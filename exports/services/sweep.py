@@ -13,7 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exports import taskqueue
-from exports.models import EmailKind, ExportRequest, ExportState, TikTokAuthorization
+from exports.models import (
+    EmailKind,
+    ExportReading,
+    ExportRequest,
+    ExportState,
+    TikTokAuthorization,
+)
 from exports.ratelimit import delete_expired_rate_limit_counters
 from exports.services.retention import abort_abandoned_uploads
 
@@ -29,6 +35,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     before acting."""
     now = now or timezone.now()
     done = sweep_exports(now)
+    done["read_export_task"] = sweep_readings(now)
     done["withdraw_grant_task"] = sweep_withdrawals(now)
     done["abandoned_uploads_aborted"] = abort_abandoned_uploads()
     done["rate_limit_windows_forgotten"] = delete_expired_rate_limit_counters(now)
@@ -66,6 +73,18 @@ def sweep_exports(now: dt.datetime | None = None) -> dict[str, int]:
         for export_id in ids:
             taskqueue.publish(task_name, export_id)
     return {task_name.rsplit(".", 1)[-1]: len(ids) for task_name, ids in work.items()}
+
+
+def sweep_readings(now: dt.datetime | None = None) -> int:
+    """Publishes every reading of an archive that is due: waiting, or left by a worker whose
+    lease lapsed (killed mid-way: the next one goes on from its last checkpoint). Returns how
+    many it published."""
+    now = now or timezone.now()
+    due = ExportReading.objects.due(now).order_by("next_step_at")
+    ids = list(due.values_list("export_id", flat=True)[:BATCH])
+    for export_id in ids:
+        taskqueue.publish(taskqueue.READ, export_id)
+    return len(ids)
 
 
 def sweep_withdrawals(now: dt.datetime | None = None) -> int:

@@ -26,6 +26,7 @@ from exports.services.export_requests import (
     ExportNotAllowedError,
     request_export,
 )
+from exports.services.extracts import ExtractNotReadyError, read_datasets, summary_of
 
 # The seed's data types and the TikTok category each is part of (tiktok-api.md §4: TikTok has
 # no categories of their own for favourites, comments, following and followers).
@@ -39,6 +40,23 @@ DATA_TYPE_CATEGORY = {
     "FOLLOWERS": Category.PROFILE,
     "DIRECT_MESSAGES": Category.DIRECT_MESSAGE,
 }
+# The data sets (exports.reader) each data type's extract holds, once the archive is read.
+DATA_TYPE_DATASETS: dict[str, tuple[str, ...]] = {
+    "ACTIVITY": (
+        "watch_history", "likes", "searches", "shares", "reposts", "logins", "live_watched",
+        "device_status", "activity_summary", "off_tiktok_activity", "ad_interests",
+    ),
+    "FAVORITES": (
+        "favorite_videos", "favorite_sounds", "favorite_effects", "favorite_hashtags",
+        "favorite_collections",
+    ),
+    "COMMENTS": ("comments",),
+    "VIDEOS": ("posts",),
+    "PROFILE": ("profile", "settings", "blocked"),
+    "FOLLOWING": ("following",),
+    "FOLLOWERS": ("followers",),
+    "DIRECT_MESSAGES": ("direct_messages",),
+}  # fmt: skip
 DOWNLOAD_SALT = "exports.api.download"
 # How long a download URL from task/status works: long enough to start a multi-GB download,
 # short enough that one copied into a log soon stops working.
@@ -135,7 +153,10 @@ def task_status(token: ApiToken, task_id: object) -> dict[str, Any]:
         "created_at": _timestamp(export.created_at),
     }
     if status == "READY":
-        data["download_urls"] = [download_url(token, export)]
+        downloads = _downloads(token, export, data["data_types"])
+        data["download_urls"] = [download["url"] for download in downloads]
+        data["downloads"] = downloads
+        data["reading"] = _reading_state(export)
         data["size"] = export.archive_size
         data["sha256"] = export.archive_sha256
         data["expires_at"] = _timestamp(export.retention_until)
@@ -144,24 +165,37 @@ def task_status(token: ApiToken, task_id: object) -> dict[str, Any]:
     return data
 
 
-def download_url(token: ApiToken, export: ExportRequest) -> str:
-    """A link to the export's archive that works without a browser session for
-    DOWNLOAD_URL_SECONDS, and only while `token` is not revoked."""
-    signed = signing.TimestampSigner(salt=DOWNLOAD_SALT).sign_object(
-        {"export": str(export.pk), "token": token.pk}
-    )
+def download_url(token: ApiToken, export: ExportRequest, data_type: str = "") -> str:
+    """A link to the export's archive (or, with `data_type`, to that data type's extract) that
+    works without a browser session for DOWNLOAD_URL_SECONDS, and only while `token` is not
+    revoked."""
+    payload: dict[str, Any] = {"export": str(export.pk), "token": token.pk}
+    if data_type:
+        payload["data_type"] = data_type
+    signed = signing.TimestampSigner(salt=DOWNLOAD_SALT).sign_object(payload)
     return f"{settings.SITE_URL}/v2/data_portability/download/{signed}/"
 
 
-def resolve_download(signed: str) -> ExportRequest:
-    """The ready export a download link names. Raises TaskApiError: 410 download_url_expired,
-    404 download_not_found (forged, altered, its token revoked or expired, or the archive no
-    longer there)."""
+@dataclass(frozen=True)
+class Download:
+    """What a download link names: the export, and the data type of an extract ("" for the
+    whole archive) with the data sets it holds."""
+
+    export: ExportRequest
+    data_type: str = ""
+    datasets: tuple[str, ...] = ()
+
+
+def resolve_download(signed: str) -> Download:
+    """The ready export (and extract) a download link names. Raises TaskApiError: 410
+    download_url_expired, 404 download_not_found (forged, altered, its token revoked or
+    expired, the archive no longer there, or not read)."""
     try:
         payload = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign_object(
             signed, max_age=dt.timedelta(seconds=DOWNLOAD_URL_SECONDS)
         )
         export_id, token_id = uuid.UUID(payload["export"]), int(payload["token"])
+        data_type = str(payload.get("data_type", ""))
     except signing.SignatureExpired:
         raise TaskApiError(
             410, "download_url_expired", "This download URL has expired: ask task/status again."
@@ -172,7 +206,35 @@ def resolve_download(signed: str) -> ExportRequest:
     export = exports_for(token.user).filter(pk=export_id).first() if token else None
     if export is None or not export.can_be_downloaded:
         raise TaskApiError(404, "download_not_found", "No such download.")
-    return export
+    if not data_type:
+        return Download(export)
+    datasets = _datasets_of(export, data_type)
+    if not datasets:
+        raise TaskApiError(404, "download_not_found", "No such download.")
+    return Download(export, data_type, datasets)
+
+
+def _downloads(token: ApiToken, export: ExportRequest, data_types: list[str]) -> list[dict]:
+    """The whole archive first, then an extract per data type the reading found data of."""
+    downloads = [{"data_type": "ARCHIVE", "format": "zip", "url": download_url(token, export)}]
+    for data_type in data_types:
+        if _datasets_of(export, data_type):
+            url = download_url(token, export, data_type)
+            downloads.append({"data_type": data_type, "format": "json", "url": url})
+    return downloads
+
+
+def _datasets_of(export: ExportRequest, data_type: str) -> tuple[str, ...]:
+    """The data sets of `data_type` the export's reading found records of."""
+    try:
+        found = set(read_datasets(export))
+    except ExtractNotReadyError:
+        return ()
+    return tuple(name for name in DATA_TYPE_DATASETS.get(data_type, ()) if name in found)
+
+
+def _reading_state(export: ExportRequest) -> str:
+    return summary_of(export)["reading"]["state"]
 
 
 def _task_of(token: ApiToken, task_id: object) -> ExportRequest:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 import zipfile
@@ -49,20 +50,31 @@ class TaskClient:
         assert answer.status_code == 200, answer.text
         return answer.json()["data"]["task_id"]
 
+    def status(self, task_id: str) -> dict:
+        answer = self.http.post(
+            f"{self.site}/v2/data_portability/task/status/", json={"task_id": task_id}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["data"]
+
     def wait_until_done(self, task_id: str, seconds: float = 60) -> dict:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            answer = self.http.post(
-                f"{self.site}/v2/data_portability/task/status/",
-                json={"task_id": task_id},
-                timeout=10,
-            )
-            assert answer.status_code == 200, answer.text
-            data = answer.json()["data"]
+            data = self.status(task_id)
             if data["status"] != "PROCESSING":
                 return data
             time.sleep(0.5)
         raise AssertionError(f"task {task_id} still PROCESSING after {seconds} s")
+
+    def wait_until_read(self, task_id: str, seconds: float = 60) -> dict:
+        """Polls task/status until the site has read the archive (`reading` done)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            data = self.status(task_id)
+            if data.get("reading") in ("done", "failed"):
+                return data
+            time.sleep(0.5)
+        raise AssertionError(f"task {task_id} not read after {seconds} s")
 
     def download(self, url: str) -> bytes:
         # No token, no cookie: the URL alone is the credential.
@@ -82,7 +94,8 @@ def test_a_script_with_a_token_creates_a_task_polls_it_and_downloads_the_archive
     done = client.wait_until_done(task_id)
 
     assert done["status"] == "READY", done
-    (url,) = done["download_urls"]
+    url = done["download_urls"][0]
+    assert done["downloads"][0] == {"data_type": "ARCHIVE", "format": "zip", "url": url}
     archive = client.download(url)
     export = ExportRequest.objects.get(pk=task_id)
     produced = PortabilityRequest.objects.get(request_id=export.tiktok_request_id)
@@ -92,6 +105,15 @@ def test_a_script_with_a_token_creates_a_task_polls_it_and_downloads_the_archive
     assert produced.category_selection_list == ["profile", "video"]
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         assert opened.testzip() is None
+
+    # Once the site has read the archive, the data types asked for have extracts of their own.
+    read = client.wait_until_read(task_id)
+    extracts = {d["data_type"]: d["url"] for d in read["downloads"][1:]}
+    assert {"FOLLOWERS", "VIDEOS"} <= set(extracts)
+    followers = json.loads(client.download(extracts["FOLLOWERS"]))
+    assert followers["data_type"] == "FOLLOWERS"
+    assert followers["datasets"]["followers"]
+    assert all(item["username"] for item in followers["datasets"]["followers"])
 
 
 def test_a_script_sees_a_task_the_person_cancelled_as_failed_with_task_cancelled(

@@ -380,3 +380,46 @@ def test_the_openapi_document_is_served_and_describes_both_seed_operations(clien
     text = b"".join(served.streaming_content).decode()
     assert "/v2/data_portability/task/create/" in text
     assert "/v2/data_portability/task/status/" in text
+
+
+# The fine data types' extracts ---------------------------------------------------------------
+
+
+def test_a_read_archive_gets_a_download_url_per_data_type_it_holds_data_of(owner, api_token):
+    from tests.exports.test_reading import json_archive  # noqa: PLC0415
+
+    export = make_ready_export(owner, json_archive(), scope="portability.all.ongoing")
+    services.schedule_reading(export.pk)
+    before = post(STATUS, {"task_id": str(export.pk)}, api_token).json()["data"]
+    services.read_export(export.pk)
+    data = post(STATUS, {"task_id": str(export.pk)}, api_token).json()["data"]
+
+    assert before["reading"] == "pending"
+    assert [d["data_type"] for d in before["downloads"]] == ["ARCHIVE"]
+    assert data["reading"] == "done"
+    kinds = [d["data_type"] for d in data["downloads"]]
+    # The test archive holds activity, likes, following, the profile and messages; no comments.
+    assert kinds == ["ARCHIVE", "ACTIVITY", "PROFILE", "FOLLOWING", "DIRECT_MESSAGES"]
+    assert data["download_urls"] == [d["url"] for d in data["downloads"]]
+    following = next(d["url"] for d in data["downloads"] if d["data_type"] == "FOLLOWING")
+    answer = Client().get(relative(following))
+    body = json.loads(b"".join(answer.streaming_content))
+
+    assert answer["Content-Type"] == "application/json"
+    assert body == {
+        "data_type": "FOLLOWING",
+        "datasets": {
+            "following": [
+                {
+                    "occurred_at": "2023-01-01T00:00:00Z",
+                    "raw_date": "2023-01-01 00:00:00",
+                    "source": "Profile And Settings › Following › Following",
+                    "username": "jonas.bakes",
+                }
+            ]
+        },
+    }
+    activity = next(d["url"] for d in data["downloads"] if d["data_type"] == "ACTIVITY")
+    datasets = json.loads(b"".join(Client().get(relative(activity)).streaming_content))
+    assert sorted(datasets["datasets"]) == ["likes", "searches", "watch_history"]
+    assert len(datasets["datasets"]["watch_history"]) == 28

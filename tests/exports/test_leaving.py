@@ -16,6 +16,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from exports.datasets import ExportReading, ExportRecord, ReadingState
 from exports.models import (
     ExportEvent,
     ExportRequest,
@@ -186,6 +187,13 @@ def test_deleting_the_account_leaves_nothing_of_the_person_in_the_database_or_st
     user = get_user_model().objects.get()
     authorization = TikTokAuthorization.objects.get()
     account = SocialAccount.objects.get()
+    # What the worker read out of the ready archive goes with it.
+    eventually(
+        lambda: ExportReading.objects.filter(export=ready, state=ReadingState.DONE).exists(),
+        "the reading of the archive",
+        pipeline.log,
+    )
+    read = ExportRecord.objects.filter(export=ready, dataset="watch_history").first()
     traces = {
         "username": user.get_username(),
         "open_id": authorization.open_id,
@@ -198,6 +206,7 @@ def test_deleting_the_account_leaves_nothing_of_the_person_in_the_database_or_st
         "ready export": str(ready.pk),
         "export under way": str(under_way.pk),
         "TikTok request": str(under_way.tiktok_request_id),
+        "a watched video read from the archive": read.fields["link"],
     }
     archive_files = set(stored_files()) - files_before
     assert archive_files, "the ready export's archive is in storage"

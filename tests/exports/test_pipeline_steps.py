@@ -360,7 +360,7 @@ def test_a_valid_zip_is_stored_checked_and_ready(
         assert stored.read() == archive
     assert spool_files(spool) == []
     assert kinds(export) == [ExportEvent.Kind.STORED]
-    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY, taskqueue.READ]
 
 
 BROKEN_BODIES = {
@@ -499,7 +499,7 @@ def test_a_second_fetch_returns_at_once_while_the_first_holds_the_lease(
     assert len(responses.calls) == 1
     export.refresh_from_db()
     assert export.state == ExportState.READY
-    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY]
+    assert [p.task for p in published.of(export.pk)] == [taskqueue.NOTIFY, taskqueue.READ]
 
 
 @responses.activate

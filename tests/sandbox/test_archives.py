@@ -8,6 +8,7 @@ import json
 import re
 import tracemalloc
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,15 +108,21 @@ def test_text_archive_has_key_value_records_and_the_no_data_line() -> None:
     archive = unzip(generate(spec(("profile", "direct_message"), "text")))
 
     names = archive.namelist()
-    assert {"Profile Info.txt", "Follower.txt", "Following.txt", "Settings.txt"} <= set(names)
-    assert any(name.startswith("Chat History with ") for name in names)
-    assert "Watch History.txt" not in names
-    profile = archive.read("Profile Info.txt").decode()
+    profile_files = {"Profile Info.txt", "Follower.txt", "Following.txt", "Settings.txt"}
+    assert {f"TikTok/Profile and Settings/{name}" for name in profile_files} <= set(names)
+    assert "TikTok/Direct Messages/Direct Messages.txt" in names
+    assert "TikTok/Your Activity/Watch History.txt" not in names
+    profile = archive.read("TikTok/Profile and Settings/Profile Info.txt").decode()
     assert f"UserName: {PERSONAS[0].username}\n" in profile
-    following = archive.read("Following.txt").decode()
+    following = archive.read("TikTok/Profile and Settings/Following.txt").decode()
     records = following.rstrip("\n").split("\n\n")
     assert len(records) > 1
-    assert all(re.fullmatch(r"Date: [\d :-]+\nUserName: \w+", record) for record in records)
+    assert all(re.fullmatch(r"Date: [\d :-]+ UTC\nUserName: \w+", record) for record in records)
+    # A persona without followers has an empty section, and it says so.
+    sanne = next(persona for persona in PERSONAS if persona.follower_count == 0)
+    empty = unzip(generate(replace(spec(("profile",), "text"), persona=sanne)))
+    follower = empty.read("TikTok/Profile and Settings/Follower.txt").decode()
+    assert follower == "You have no data in this section\n"
 
 
 def test_same_spec_gives_identical_bytes_and_another_request_other_bytes() -> None:
@@ -182,14 +189,16 @@ def test_zip64_records_are_counted_in_the_size_and_readable(
     # Pretend the ZIP64 limit is 200 kB, so a small archive takes every ZIP64 branch: a grown
     # entry past the limit, entries after it at offsets past it, and the ZIP64 end records.
     monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 200_000)
-    archive = build_archive(spec(("direct_message",), "text", target_size=MIB))
+    archive = build_archive(spec(("direct_message", "profile"), "text", target_size=MIB))
 
     data = b"".join(archive.chunks())
 
     assert len(data) == archive.size
     assert b"PK\x06\x06" in data[-300:]  # the ZIP64 end of central directory record
     entries = unzip(data).infolist()
-    assert len(entries) == 3  # one file per chat, the first of them grown
+    # The direct messages (grown: the biggest list there) come before the profile's four files.
+    assert len(entries) == 5
+    assert entries[0].filename == "TikTok/Direct Messages/Direct Messages.txt"
     assert any(entry.file_size > 200_000 for entry in entries)
     assert any(entry.header_offset > 200_000 for entry in entries)
 

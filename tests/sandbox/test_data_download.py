@@ -24,6 +24,7 @@ from tests.sandbox.conftest import (
 )
 from tiktok_sandbox.archives import ArchiveSpec, archive_sha256_and_size
 from tiktok_sandbox.models import PortabilityRequest
+from tiktok_sandbox.personas import PERSONAS
 
 DOCUMENTED_FAILURE = "Incorrect `request_id`. Please validate the request."
 
@@ -55,8 +56,9 @@ def test_ready_request_downloads_as_a_zip_attachment(
 
 
 def test_json_archive_holds_only_the_requested_sections(
-    client: Client, data_tokens: dict[str, Any]
+    client: Client, data_tokens: dict[str, Any], settings: Any
 ) -> None:
+    settings.TIKTOK_SANDBOX_ARCHIVE_LAYOUT = "gen_c"
     request_id = new_request_id(
         client, data_tokens["access_token"], categories=["video", "profile"]
     )
@@ -73,8 +75,9 @@ def test_json_archive_holds_only_the_requested_sections(
 
 
 def test_all_data_archive_holds_the_ten_top_level_keys(
-    client: Client, data_tokens: dict[str, Any]
+    client: Client, data_tokens: dict[str, Any], settings: Any
 ) -> None:
+    settings.TIKTOK_SANDBOX_ARCHIVE_LAYOUT = "gen_c"
     request_id = new_request_id(client, data_tokens["access_token"], categories=["all_data"])
 
     archive = unzip(download(client, data_tokens["access_token"], request_id))
@@ -94,8 +97,9 @@ def test_all_data_archive_holds_the_ten_top_level_keys(
 
 
 def test_text_archive_holds_txt_files_of_the_requested_categories(
-    client: Client, data_tokens: dict[str, Any]
+    client: Client, data_tokens: dict[str, Any], settings: Any
 ) -> None:
+    settings.TIKTOK_SANDBOX_ARCHIVE_LAYOUT = "gen_c"
     request_id = new_request_id(
         client, data_tokens["access_token"], categories=["activity"], data_format="text"
     )
@@ -103,14 +107,43 @@ def test_text_archive_holds_txt_files_of_the_requested_categories(
     archive = unzip(download(client, data_tokens["access_token"], request_id))
 
     names = archive.namelist()
-    assert {"Watch History.txt", "Like List.txt", "Searches.txt", "Comments.txt"} <= set(names)
-    assert all(name.endswith(".txt") for name in names)
-    assert "Posts.txt" not in names
-    assert "Profile Info.txt" not in names
-    watched = archive.read("Watch History.txt").decode()
+    assert {
+        "TikTok/Your Activity/Watch History.txt",
+        "TikTok/Likes and Favourites/Like List.txt",
+        "TikTok/Your Activity/Searches.txt",
+        "TikTok/Comments/Comments.txt",
+    } <= set(names)
+    assert all(name.startswith("TikTok/") and name.endswith(".txt") for name in names)
+    assert "TikTok/Posts/Posts.txt" not in names
+    assert "TikTok/Profile and Settings/Profile Info.txt" not in names
+    watched = archive.read("TikTok/Your Activity/Watch History.txt").decode()
     assert watched.startswith("Date: ")
     assert "\n\nDate: " in watched
-    assert archive.read("Stickers.txt").decode() == "You have no data in this section\n"
+
+
+def test_an_empty_section_of_a_text_archive_says_so(client: Client, settings: Any) -> None:
+    settings.TIKTOK_SANDBOX_ARCHIVE_LANGUAGE = "en"
+    sanne = next(persona for persona in PERSONAS if persona.follower_count == 0)
+    token = grant_tokens(client, persona=sanne.open_id)["access_token"]
+    request_id = new_request_id(client, token, categories=["profile"], data_format="text")
+
+    archive = unzip(download(client, token, request_id))
+
+    follower = archive.read("TikTok/Profile and Settings/Follower.txt").decode()
+    assert follower == "You have no data in this section\n"
+
+
+def test_json_archive_comes_in_the_layout_of_the_persona(
+    client: Client, data_tokens: dict[str, Any]
+) -> None:
+    request_id = new_request_id(client, data_tokens["access_token"], categories=["activity"])
+
+    archive = unzip(download(client, data_tokens["access_token"], request_id))
+
+    assert PERSONA.archive_layout == "gen_b"
+    document = json.loads(archive.read("user_data_tiktok.json"))
+    assert list(document) == ["Ads and data", "Comment", "Your Activity"]
+    assert document["Your Activity"]["Follower"]["FansList"]
 
 
 def test_two_downloads_are_byte_identical_and_match_the_archive_helper(

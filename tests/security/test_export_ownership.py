@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from exports import services
+from exports.datasets import ExportReading
 from exports.models import ExportEvent, ExportRequest, ExportState, TikTokAuthorization
 from tests.exports import factories
 from tests.exports.factories import (
@@ -20,9 +22,9 @@ from tests.exports.factories import (
     make_export,
     make_ready_export,
     make_user,
-    make_zip,
     stored_files,
 )
+from tests.exports.test_reading import json_archive
 
 archive_dirs = factories.archive_dirs
 published = factories.published
@@ -54,6 +56,12 @@ def export_routes() -> list[str]:
 
 
 ROUTES = export_routes()
+# Routes that name more than the export: what they are asked for here.
+MORE_ARGS = {"export_extract": ["watch_history", "csv"]}
+
+
+def path_of(route: str, export_id: object) -> str:
+    return reverse(route, args=[export_id, *MORE_ARGS.get(route, [])])
 
 
 @pytest.fixture(autouse=True)
@@ -80,9 +88,7 @@ def exports(owner) -> list[ExportRequest]:
             scope="portability.activity.ongoing",
             tiktok_request_id=7234567890123456001,
         ),
-        make_ready_export(
-            owner, make_zip(), tiktok_request_id=7234567890123456002, notified_at=timezone.now()
-        ),
+        read_ready_export(owner),
         make_export(
             owner,
             ExportState.FAILED,
@@ -93,6 +99,16 @@ def exports(owner) -> list[ExportRequest]:
             notified_at=timezone.now(),
         ),
     ]
+
+
+def read_ready_export(owner) -> ExportRequest:
+    """Ready, with its archive read into records: its summary and extracts exist."""
+    export = make_ready_export(
+        owner, json_archive(), tiktok_request_id=7234567890123456002, notified_at=timezone.now()
+    )
+    ExportReading.objects.create(export=export, next_step_at=timezone.now())
+    services.read_export(export.pk)
+    return export
 
 
 @pytest.fixture
@@ -136,13 +152,13 @@ def test_another_signed_in_person_gets_404_for_every_export_url_and_changes_noth
     client.force_login(intruder)
 
     answers = {
-        (route, method, export.state): ask(client, method, reverse(route, args=[export.pk]))
+        (route, method, export.state): ask(client, method, path_of(route, export.pk))
         for route in ROUTES
         for method in METHODS
         for export in exports
     }
     unknown = {
-        (route, method): ask(client, method, reverse(route, args=[uuid.uuid4()])).status_code
+        (route, method): ask(client, method, path_of(route, uuid.uuid4())).status_code
         for route in ROUTES
         for method in METHODS
     }
@@ -166,7 +182,7 @@ def test_the_owner_reaches_every_export_url_that_refuses_others(client, owner, e
     for method in ("get", "post"):  # every look before any change (a deletion, say)
         for route in ROUTES:
             for export in exports:
-                answer = ask(client, method, reverse(route, args=[export.pk]))
+                answer = ask(client, method, path_of(route, export.pk))
                 statuses[route].add(answer.status_code)
 
     for route, seen in statuses.items():
@@ -181,7 +197,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_from_every_export_url_and_chang
 
     for route in ROUTES:
         for export in exports:
-            path = reverse(route, args=[export.pk])
+            path = path_of(route, export.pk)
             answer = ask(client, method, path)
             assert answer.status_code == 302, (route, export.state, answer.status_code)
             assert answer["Location"] == f"{reverse('home')}?next={path}"

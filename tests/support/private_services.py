@@ -477,7 +477,8 @@ class Deployment:
         again from the request's record: the sandbox's archives are deterministic."""
         (row,) = self.query(
             "SELECT request_id, open_id, data_format, category_selection_list, applied_at, "
-            "archive_size FROM tiktok_sandbox_portabilityrequest WHERE request_id = %s",
+            "archive_size, archive_layout, archive_language, archive_unknown_section "
+            "FROM tiktok_sandbox_portabilityrequest WHERE request_id = %s",
             request_id,
         )
         return archive_sha256_and_size(ArchiveSpec.for_request(PortabilityRequest(**row)))

@@ -16,6 +16,8 @@ import requests
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+# The Celery workers running now, started by celery_worker.
+LIVE_WORKERS: set[int] = set()
 
 
 def free_port() -> int:
@@ -124,9 +126,24 @@ def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Po
         )  # fmt: skip
         try:
             _wait_for_log(log_path, "ready.", process)
+            LIVE_WORKERS.add(process.pid)
             yield process
         finally:
+            LIVE_WORKERS.discard(process.pid)
             stop_process_group(process)
+
+
+def settle_readings(seconds: float = 20) -> None:
+    """Waits (at most `seconds`) until no archive is being read or waits to be: a worker still
+    writing records when a test empties the database would deadlock with the emptying."""
+    from exports.datasets import ExportReading, ReadingState  # noqa: PLC0415 - Django is set up
+
+    deadline = time.monotonic() + seconds
+    under_way = (ReadingState.PENDING, ReadingState.READING)
+    while ExportReading.objects.filter(state__in=under_way).exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 def _wait_for_log(log_path: Path, marker: str, process: subprocess.Popen[bytes]) -> None:

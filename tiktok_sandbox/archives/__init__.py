@@ -1,20 +1,31 @@
-"""The export archives the Download endpoint streams (tiktok-api.md §3).
+"""The export archives the Download endpoint streams (tiktok-api.md §3), in every layout TikTok
+has used (tiktok-archive-layouts.md), so that a reader can be tested against all of them.
 
 ``build_archive(spec)`` lays an archive out; its ``size`` is exact and known before a byte is
 generated, and ``chunks()`` streams it. Deterministic: the same spec always gives the same
 bytes (values seeded from the request id, zip timestamps from the request time). Memory stays
 at a few MiB whatever the size, up to many GB.
 
-- ``json``: one ``user_data_tiktok.json`` in the current ("Gen C") layout, holding only the
-  top-level keys of the requested categories.
-- ``text``: one ``.txt`` file per section of those categories.
+The spec's ``style`` (``tiktok_sandbox.layouts``, stored on the request) picks the layout:
 
-With a target size (``TIKTOK_SANDBOX_ARCHIVE_SIZE``, stored on the request), the biggest list
-(the watch history if the activity category is there) grows until the zip is the target size
-to within one item; below the natural size, every list starts from a single item instead.
+- ``json``: one ``user_data_tiktok.json`` in JSON generation A, B or C (``gen_a``, ``gen_b``,
+  ``gen_c``), holding only the top-level keys that generation gives the requested categories;
+  ``gen_c_doubled`` writes the Gen C document twice in a row (invalid JSON as a whole).
+- ``text``: TikTok's folder tree of ``.txt`` files under ``TikTok/``: the current English tree
+  (Gen C layouts), the English tree of December 2024 (Gen A and B) or the Dutch tree.
+- With ``unknown_section``, the activity data also holds ``Mystery Feature``, a section no
+  reader knows (4 items).
 
-Modules: ``document`` (files and layout), ``activity`` and ``account`` (the sections),
-``items`` and ``fake`` (item shapes, synthetic values), ``text`` (the text format), ``filler``
+The data sets are the same in every layout: only where they are and how they are spelled
+change. With a target size (``TIKTOK_SANDBOX_ARCHIVE_SIZE``, stored on the request), the
+biggest list (the watch history if the archive holds it; else posts, the first chat or the
+following list) grows until the zip is the target size to within one item; below the natural
+size, every list starts from a single item instead. An archive with no list that can grow (a
+Dutch text export of posts only, say) keeps its natural size.
+
+Modules: ``document`` (files and layout), ``generations`` and ``skeletons`` (the JSON
+generations), ``trees`` and ``text`` (the text trees and their syntax), ``activity`` and
+``account`` (the data sets), ``items`` and ``fake`` (item shapes, synthetic values), ``filler``
 (the fast growing part) and ``zipstream`` (the zip as a stream, and its size).
 """
 
@@ -22,12 +33,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tiktok_sandbox.archives.document import File, lay_out
 from tiktok_sandbox.archives.items import MINIMAL_COUNTS, NATURAL_COUNTS
 from tiktok_sandbox.archives.zipstream import DateTime, Entry, iter_zip, zip_size
+from tiktok_sandbox.layouts import ArchiveStyle
 from tiktok_sandbox.models import PortabilityRequest
 from tiktok_sandbox.personas import Persona, get_persona
 from tiktok_sandbox.portability import effective_categories
@@ -52,6 +64,7 @@ class ArchiveSpec:
     categories: frozenset[str]
     created_at: datetime
     target_size: int = 0
+    style: ArchiveStyle = field(default_factory=ArchiveStyle)
 
     @classmethod
     def for_request(
@@ -71,6 +84,7 @@ class ArchiveSpec:
             categories=effective_categories(data_request.category_selection_list),
             created_at=data_request.applied_at,
             target_size=data_request.archive_size,
+            style=data_request.archive_style,
         )
 
 
@@ -96,7 +110,8 @@ class Archive:
 
 
 def build_archive(spec: ArchiveSpec) -> Archive:
-    """Lay out the archive of ``spec``, sized to ``spec.target_size`` if that is set."""
+    """Lay out the archive of ``spec``, sized to ``spec.target_size`` if that is set (to within
+    one item; as near as it gets if the archive has no list that can grow)."""
     target = spec.target_size
     files = _files(spec, natural=True, grow=target > 0)
     if target > 0:
@@ -134,15 +149,18 @@ def _files(spec: ArchiveSpec, *, natural: bool, grow: bool) -> list[File]:
         persona=spec.persona,
         categories=spec.categories,
         data_format=spec.data_format,
+        style=spec.style,
         counts=NATURAL_COUNTS if natural else MINIMAL_COUNTS,
         grow=grow,
     )
 
 
 def _grown(files: list[File], target: int) -> list[File]:
-    """``files`` with as many filler items as fit in a zip of ``target`` bytes."""
-    (grows,) = (file for file in files if file.filler is not None)
-    assert grows.filler is not None  # noqa: S101 - for the type checker
+    """``files`` with as many filler items as fit in a zip of ``target`` bytes; as they are
+    if none of them can grow."""
+    grows = next((file for file in files if file.filler is not None), None)
+    if grows is None or grows.filler is None:
+        return files
     base = zip_size(_entries(files))
     count = grows.filler.most_within(target - base)
     sized = [file.with_filler_count(count) for file in files]

@@ -1,12 +1,23 @@
-"""The sections of the other categories: ``Post`` (video), ``Profile And Settings`` (profile),
-``Direct Message`` (direct_message), and those only ``all_data`` brings: ``Income+ Wallet``,
-``Location Review``, ``TikTok Live`` and ``TikTok Shop`` (Gen C layout, tiktok-api.md §3.2)."""
+"""The data sets of the other categories: the person's posts (video), profile, followers,
+following and settings (profile), chats (direct_message) and the LIVEs they watched, and the
+fixed, empty sections around them (shop, wallet, autofill).
+
+Data sets are in their Gen C spelling (tiktok-api.md §3.2), each from its own stream;
+``generations`` places and respells them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tiktok_sandbox.archives.items import APP, Context, message_maker, post_maker, user_maker
+from tiktok_sandbox.archives.items import (
+    Context,
+    Item,
+    listed,
+    message_maker,
+    post_maker,
+    user_maker,
+)
 
 # How many days back the natural items of the lists that can grow go.
 POST_DAYS = 700
@@ -29,73 +40,48 @@ AUTOFILL_FIELDS = (
     "PhoneNumber", "Email", "FirstName", "LastName", "Address", "ZipCode", "Unit", "City",
     "State", "Country",
 )  # fmt: skip
+CHAT_PREFIX, CHAT_SUFFIX = "Chat History with ", ":"
 
 
-def post(ctx: Context) -> dict[str, Any]:
-    """``Post``: the person's own videos, at most as many as their profile says."""
+def posts(ctx: Context) -> list[Item]:
+    """The person's own videos, at most as many as their profile says."""
+    fake = ctx.fake("posts")
     count = ctx.count("posts", ctx.persona.video_count)
-    return {
-        "Posts": {"VideoList": ctx.items(post_maker(ctx), count, POST_DAYS)},
-        "Recently Deleted Posts": {"PostList": []},
-        "Story": {},
-    }
+    return listed(fake, post_maker(fake, ctx.persona.username), count, POST_DAYS)
 
 
-def profile_and_settings(ctx: Context) -> dict[str, Any]:
-    """``Profile And Settings``: the persona's profile, followers, following and settings."""
-    persona = ctx.persona
-    followers = ctx.count("followers", persona.follower_count)
-    following = ctx.count("following", persona.following_count)
-    return {
-        "AI-Moji": {"CreateDate": "", "AIMojiList": None},
-        "AISelfImage": {},
-        "Autofill": dict.fromkeys(AUTOFILL_FIELDS, "N/A"),
-        "Block List": {"App": APP, "BlockList": None},
-        "Follower": {
-            "App": APP,
-            "IsFastLane": False,
-            "FansList": ctx.items(user_maker(), followers, FOLLOW_DAYS),
-        },
-        "Following": {
-            "App": APP,
-            "IsFastLane": False,
-            "Following": ctx.items(user_maker(), following, FOLLOW_DAYS),
-        },
-        "Off TikTok Activity": {"OffTikTokActivityDataList": None},
-        "Profile Info": {"App": APP, "ProfileMap": _profile_map(ctx)},
-        "ProfileViews": {"ProfileViewList": None},
-        "Settings": {"App": APP, "SettingsMap": _settings_map()},
-    }
+def followers(ctx: Context) -> list[Item]:
+    count = ctx.count("followers", ctx.persona.follower_count)
+    return listed(ctx.fake("followers"), user_maker(), count, FOLLOW_DAYS)
 
 
-def direct_message(ctx: Context) -> dict[str, Any]:
-    """``Direct Message``: chats keyed ``"Chat History with <username>:"``."""
-    chats = {}
+def following(ctx: Context) -> list[Item]:
+    count = ctx.count("following", ctx.persona.following_count)
+    return listed(ctx.fake("following"), user_maker(), count, FOLLOW_DAYS)
+
+
+def chats(ctx: Context) -> dict[str, list[Item]]:
+    """Chats keyed ``"Chat History with <username>:"``, each a list of messages."""
+    fake, me = ctx.fake("chats"), ctx.persona.username
+    found = {}
     for _ in range(ctx.count("chats")):
-        peer = ctx.fake.username()
-        messages = ctx.items(message_maker(ctx, peer), ctx.count("messages"), MESSAGE_DAYS)
-        chats[f"Chat History with {peer}:"] = messages
-    return {
-        "Direct Messages": {"ChatHistory": chats},
-        "Group Chat": {"GroupChat": {}},
-        "Tako Chat History": {"TakoChatHistoryList": None},
-    }
+        peer = fake.username()
+        maker = message_maker(fake, me, peer)
+        found[chat_name(peer)] = listed(fake, maker, ctx.count("messages"), MESSAGE_DAYS)
+    return found
 
 
-def income_wallet(ctx: Context) -> dict[str, Any]:
-    return {
-        "Coin Purchase History": {"CoinPurchaseHistoryList": None},
-        "Transaction History": {"TransactionsList": None},
-    }
+def chat_name(peer: str) -> str:
+    return f"{CHAT_PREFIX}{peer}{CHAT_SUFFIX}"
 
 
-def location_review(ctx: Context) -> dict[str, Any]:
-    return {"Location Reviews": {"ReviewsList": None}}
+def chat_peer(name: str) -> str:
+    return name.removeprefix(CHAT_PREFIX).removesuffix(CHAT_SUFFIX)
 
 
-def tiktok_live(ctx: Context) -> dict[str, Any]:
-    """``TikTok Live``: ``WatchLiveMap`` is keyed by 19-digit ids, not a list."""
-    fake = ctx.fake
+def lives(ctx: Context) -> dict[str, Any]:
+    """The LIVEs watched: ``WatchLiveMap`` is keyed by 19-digit ids, not a list."""
+    fake = ctx.fake("lives")
     watched = {}
     for when in fake.stamps(ctx.count("lives"), days=200):
         live_id = fake.video_id()
@@ -105,27 +91,12 @@ def tiktok_live(ctx: Context) -> dict[str, Any]:
             "WatchTime": when,
             "Link": f"https://www.tiktok.com/@{fake.username()}/live/{live_id}",
         }
-    return {
-        "Go Live History": {"GoLiveList": None},
-        "Go Live Settings": {"SettingsMap": {"Allow gifts": "On", "Comment filter": "N/A"}},
-        "Watch Live History": {"WatchLiveMap": watched},
-        "Watch Live Settings": {
-            "WatchLiveSettingsMap": {"app": "N/A", "web": "N/A"},
-            "MostRecentModificationTimeInApp": "N/A",
-            "MostRecentModificationTimeInWeb": "N/A",
-        },
-    }
+    return watched
 
 
-def tiktok_shop(ctx: Context) -> dict[str, Any]:
-    """``TikTok Shop``: every section empty (``null``), as for someone who never shopped."""
-    shop: dict[str, Any] = {section: {key: None} for section, key in SHOP_SECTIONS.items()}
-    shop["TikTokFavoriteItem"] = {"TikTokFavoriteItemResult": {"TikTokFavoriteItemList": None}}
-    return dict(sorted(shop.items()))
-
-
-def _profile_map(ctx: Context) -> dict[str, Any]:
-    fake, persona = ctx.fake, ctx.persona
+def profile(ctx: Context) -> dict[str, Any]:
+    """The ProfileMap of the persona; Gen C's has more keys than older ones."""
+    fake, persona = ctx.fake("profile"), ctx.persona
     year, month, day = (
         fake.rng.randint(1980, 2005),
         fake.rng.randint(1, 12),
@@ -155,7 +126,8 @@ def _profile_map(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _settings_map() -> dict[str, Any]:
+def settings(ctx: Context) -> dict[str, Any]:
+    """The SettingsMap: a free-form map, the same for everyone."""
     return {
         "Allow DownLoad": "On",
         "Allow Others to Find Me": "On",
@@ -198,6 +170,29 @@ def _settings_map() -> dict[str, Any]:
         "Who Can Send Me Message": "Friends",
         "Who Can Stitch with your videos": "Everyone",
         "Who Can View Videos I Liked": "Only me",
-        # Malformed in TikTok's own exports, double colon included.
+        # Malformed in TikTok's own Gen C exports, double colon included.
         "Who can see your following list::": "Everyone",
+    }
+
+
+def shop() -> dict[str, Any]:
+    """The shop: every section empty (``null``), as for someone who never shopped."""
+    sections: dict[str, Any] = {section: {key: None} for section, key in SHOP_SECTIONS.items()}
+    sections["TikTokFavoriteItem"] = {"TikTokFavoriteItemResult": {"TikTokFavoriteItemList": None}}
+    return dict(sorted(sections.items()))
+
+
+def autofill() -> dict[str, str]:
+    return dict.fromkeys(AUTOFILL_FIELDS, "N/A")
+
+
+def go_live_settings() -> dict[str, Any]:
+    return {"SettingsMap": {"Allow gifts": "On", "Comment filter": "N/A"}}
+
+
+def watch_live_settings() -> dict[str, Any]:
+    return {
+        "WatchLiveSettingsMap": {"app": "N/A", "web": "N/A"},
+        "MostRecentModificationTimeInApp": "N/A",
+        "MostRecentModificationTimeInWeb": "N/A",
     }

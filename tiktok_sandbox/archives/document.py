@@ -1,5 +1,6 @@
-"""What goes into an archive: the JSON document of the requested categories, laid out as
-``user_data_tiktok.json`` or as ``.txt`` files, with room for a filler in its biggest list.
+"""What goes into an archive: the document of the requested categories in the layout's JSON
+generation, written as ``user_data_tiktok.json`` (once, or twice in a row) or as the ``.txt``
+files of a text tree, with room for a filler in its biggest list.
 
 A ``File`` is the bytes before the filler, the filler (if it is the file that grows) and the
 bytes after it; so its size is known, and its bytes produced, without rendering the filler.
@@ -9,14 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from tiktok_sandbox.archives import account, activity, text
+from tiktok_sandbox.archives import account, activity
 from tiktok_sandbox.archives.fake import Fake
 from tiktok_sandbox.archives.filler import Filler, build_filler
+from tiktok_sandbox.archives.generations import GENERATIONS, Generation, Path, value_at
 from tiktok_sandbox.archives.items import (
     Context,
     ItemMaker,
@@ -25,40 +27,30 @@ from tiktok_sandbox.archives.items import (
     user_maker,
     watch_maker,
 )
+from tiktok_sandbox.archives.trees import CHATS, TextFile, Tree, tree_for
 from tiktok_sandbox.archives.zipstream import Entry
+from tiktok_sandbox.layouts import ArchiveStyle
 from tiktok_sandbox.personas import Persona
 
 JSON_NAME = "user_data_tiktok.json"
-# Category -> its top-level keys; all_data brings every one of BUILDERS, in TikTok's order.
-CATEGORY_KEYS: dict[str, tuple[str, ...]] = {
-    "activity": ("Comment", "Likes and Favorites", "Your Activity"),
-    "video": ("Post",),
-    "profile": ("Profile And Settings",),
-    "direct_message": ("Direct Message",),
-}
-BUILDERS = {
-    "Comment": activity.comment,
-    "Direct Message": account.direct_message,
-    "Income+ Wallet": account.income_wallet,
-    "Likes and Favorites": activity.likes_and_favorites,
-    "Location Review": account.location_review,
-    "Post": account.post,
-    "Profile And Settings": account.profile_and_settings,
-    "TikTok Live": account.tiktok_live,
-    "TikTok Shop": account.tiktok_shop,
-    "Your Activity": activity.your_activity,
-}
+# The lists that may grow, biggest first: the first one the archive holds (not empty) grows.
+GROWTH_ORDER = ("watch", "posts", CHATS, "following")
 _SENTINEL = "<sandbox filler>"
 
 
 @dataclass(frozen=True)
 class Growth:
-    """The list a sized archive grows: where it is, how its items are made, and how many days
-    its natural items span (the filler's dates come before)."""
+    """The list a sized archive grows: its data set, where it is, how its items are made, and
+    how many days its natural items span (the filler's dates come before)."""
 
-    path: tuple[str, ...]
+    data_set: str
+    path: Path
     make_item: ItemMaker
     days: int
+    fake: Fake
+
+    def filler_day(self) -> date:
+        return (self.fake.anchor - timedelta(days=self.days + 1)).date()
 
 
 @dataclass(frozen=True)
@@ -93,84 +85,111 @@ def lay_out(
     persona: Persona,
     categories: frozenset[str],
     data_format: str,
+    style: ArchiveStyle,
     counts: Mapping[str, int],
     grow: bool,
 ) -> list[File]:
-    """The archive's files: the document of ``categories`` in ``data_format``.
+    """The archive's files: the document of ``categories`` in ``data_format`` and ``style``.
 
-    With ``grow``, the file holding the biggest list carries an (empty) filler to be sized.
-    Deterministic for the same arguments.
+    With ``grow``, the file holding the biggest list carries an (empty) filler to be sized;
+    no file does if the archive holds no list that can grow (a Dutch text export of posts
+    only, say). Deterministic for the same arguments.
     """
-    fake = Fake(seed, anchor)
-    ctx = Context(fake, persona, counts)
-    document = build_document(ctx, categories)
-    growth = growth_for(ctx, document) if grow else None
+    ctx = Context(seed, anchor, persona, counts)
+    generation = GENERATIONS[style.layout.generation]
+    document = generation.document(ctx, categories, unknown_section=style.unknown_section)
     if data_format == "json":
-        return [_json_file(document, growth, fake)]
-    return _text_files(document, growth, fake)
+        growth = _growth(ctx, generation, document, GROWTH_ORDER) if grow else None
+        return [_json_file(document, growth, doubled=style.layout.doubled)]
+    tree = tree_for(style.layout, style.language)
+    present = [file for file in tree.files if generation.locate(document, file.data_set)]
+    candidates = {file.data_set for file in present}
+    growth = _growth(ctx, generation, document, candidates) if grow else None
+    return [_text_file(document, generation, tree, file, growth) for file in present]
 
 
-def build_document(ctx: Context, categories: frozenset[str]) -> dict[str, Any]:
-    """The JSON document of ``categories`` (``all_data``: every key), in TikTok's key order."""
-    wanted = set(BUILDERS)
-    if "all_data" not in categories:
-        wanted = {key for category in categories for key in CATEGORY_KEYS[category]}
-    return {key: build(ctx) for key, build in BUILDERS.items() if key in wanted}
+def _growth(
+    ctx: Context, generation: Generation, document: dict[str, Any], candidates: Iterable[str]
+) -> Growth | None:
+    """The list of ``document`` that grows: the first of GROWTH_ORDER among ``candidates``
+    that the document holds with an item in it (the filler is laid out after an item)."""
+    allowed = set(candidates)
+    for name in GROWTH_ORDER:
+        path = _growable_path(generation, document, name) if name in allowed else None
+        if path is None:
+            continue
+        return _growth_of(ctx, generation, name, path)
+    return None
 
 
-def growth_for(ctx: Context, document: dict[str, Any]) -> Growth:
-    """The biggest list of ``document``: watch history, else posts, messages, followings."""
-    if "Your Activity" in document:
-        path = ("Your Activity", "Watch History", "VideoList")
-        return Growth(path, watch_maker(ctx), activity.WATCH_DAYS)
-    if "Post" in document:
-        return Growth(("Post", "Posts", "VideoList"), post_maker(ctx), account.POST_DAYS)
-    if "Direct Message" in document:
-        chat = next(iter(text.value_at(document, text.CHATS)))
-        peer = chat.removeprefix("Chat History with ").removesuffix(":")
-        maker = message_maker(ctx, peer)
-        return Growth((*text.CHATS, chat), maker, account.MESSAGE_DAYS)
-    path = ("Profile And Settings", "Following", "Following")
-    return Growth(path, user_maker(), account.FOLLOW_DAYS)
+def _growth_of(ctx: Context, generation: Generation, name: str, path: Path) -> Growth:
+    """How the list of ``name`` at ``path`` grows: its items spelled as its generation does."""
+    fake = ctx.fake("filler")
+    maker, days = _maker(ctx, fake, name, path)
+    shape = generation.shape(name)
+    return Growth(name, path, lambda when, token: shape(maker(when, token)), days, fake)
 
 
-def _json_file(document: dict[str, Any], growth: Growth | None, fake: Fake) -> File:
+def _growable_path(generation: Generation, document: dict[str, Any], name: str) -> Path | None:
+    """Where the list of ``name`` that would grow is (of chats: the first), if not empty."""
+    path = generation.locate(document, name)
+    if path is not None and name == CHATS:
+        chats = value_at(document, path)
+        path = (*path, next(iter(chats))) if chats else None
+    return path if path is not None and value_at(document, path) else None
+
+
+def _maker(ctx: Context, fake: Fake, data_set: str, path: Path) -> tuple[ItemMaker, int]:
+    """The maker of ``data_set``'s items in their Gen C spelling, and the days they span."""
+    if data_set == "watch":
+        return watch_maker(fake), activity.WATCH_DAYS
+    if data_set == "posts":
+        return post_maker(fake, ctx.persona.username), account.POST_DAYS
+    if data_set == CHATS:
+        peer = account.chat_peer(path[-1])
+        return message_maker(fake, ctx.persona.username, peer), account.MESSAGE_DAYS
+    return user_maker(), account.FOLLOW_DAYS
+
+
+def _json_file(document: dict[str, Any], growth: Growth | None, *, doubled: bool) -> File:
+    # Doubled: the same document again after the first, the way some real exports hold their
+    # whole content twice. The second copy is the document without the filler.
+    again = "\n" + _dumps(document) if doubled else ""
     if growth is None:
-        return File(JSON_NAME, _dumps(document).encode())
-    items = text.value_at(document, growth.path)
+        return File(JSON_NAME, (_dumps(document) + again).encode())
+    items = value_at(document, growth.path)
     items.append(_SENTINEL)
     rendered = _dumps(document)
     items.pop()
     # The sentinel follows the list's last item: the filler's items go where it stands, each
     # after a comma and indented like the items before it.
     found = re.search(r",\n( *)" + re.escape(json.dumps(_SENTINEL)), rendered)
-    if found is None:  # the grown list has no natural item: the makers never allow that
+    if found is None:  # _growth never picks an empty list
         raise RuntimeError(f"{growth.path} cannot grow: it is empty")
     indent = found.group(1)
 
     def render(item: dict[str, Any]) -> str:
         return ",\n" + indent + _dumps(item).replace("\n", "\n" + indent)
 
-    filler = build_filler(fake, growth.make_item, render, _filler_day(fake, growth))
+    filler = build_filler(growth.fake, growth.make_item, render, growth.filler_day())
     head, tail = rendered[: found.start()], rendered[found.end() :]
-    return File(JSON_NAME, head.encode(), tail.encode(), filler)
+    return File(JSON_NAME, head.encode(), (tail + again).encode(), filler)
 
 
-def _text_files(document: dict[str, Any], growth: Growth | None, fake: Fake) -> list[File]:
-    files = []
-    for name, path in text.files(document):
-        records, end = text.render_section(text.value_at(document, path))
-        if growth is not None and path == growth.path:
-            day = _filler_day(fake, growth)
-            filler = build_filler(fake, growth.make_item, text.renderer(), day)
-            files.append(File(name, records.encode(), end.encode(), filler))
-        else:
-            files.append(File(name, (records + end).encode()))
-    return files
-
-
-def _filler_day(fake: Fake, growth: Growth) -> date:
-    return (fake.anchor - timedelta(days=growth.days + 1)).date()
+def _text_file(
+    document: dict[str, Any],
+    generation: Generation,
+    tree: Tree,
+    file: TextFile,
+    growth: Growth | None,
+) -> File:
+    writer = tree.writer(file)
+    value = value_at(document, generation.paths[file.data_set])
+    head, tail = writer.chats(value) if file.data_set == CHATS else writer.section(value)
+    if growth is None or growth.data_set != file.data_set:
+        return File(tree.name(file), (head + tail).encode())
+    filler = build_filler(growth.fake, growth.make_item, writer.renderer(), growth.filler_day())
+    return File(tree.name(file), head.encode(), tail.encode(), filler)
 
 
 def _dumps(value: Any) -> str:

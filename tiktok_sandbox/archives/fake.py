@@ -1,7 +1,7 @@
 """Seeded fake values for the archives: ids, links, names, times and words, all synthetic.
 
-One ``Fake`` per archive, seeded from the request id, so the same request always gets the same
-values. Nothing here is anyone's real data.
+One ``Fake`` per data set of an archive, seeded from the request id and the data set's name, so
+the same request always gets the same values. Nothing here is anyone's real data.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Fake:
     ``anchor`` is the moment the export was made; every date lies before it.
     """
 
-    def __init__(self, seed: int, anchor: datetime) -> None:
+    def __init__(self, seed: int | str, anchor: datetime) -> None:
         # Not for security: the same seed must give the same archive.
         self.rng = random.Random(seed)  # noqa: S311
         self.anchor = anchor.replace(microsecond=0, tzinfo=None)

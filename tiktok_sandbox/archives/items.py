@@ -1,13 +1,19 @@
-"""What the section builders share: their context and the makers of list items.
+"""What the data set builders share: their context and the makers of list items.
+
+Every data set draws its values from its own stream (``Context.fake``), seeded from the request
+and the data set's name: the watch history of a request is the same in every layout, and a
+switch that adds a section changes nothing else.
 
 The makers take an item's date and id as strings, so the filler can pass placeholders and
-repeat one rendered block many times (see ``filler``); natural items get real values.
+repeat one rendered block many times (see ``filler``); natural items get real values. They make
+the richest (Gen C) spelling of an item; ``generations`` respells it for older layouts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tiktok_sandbox.archives.fake import Fake, share_link
@@ -43,32 +49,41 @@ ItemMaker = Callable[[str, str], Item]
 
 @dataclass(frozen=True)
 class Context:
-    """What the section builders draw from: the fake values, the person, the list sizes."""
+    """What the data set builders draw from: the request's seed and time, the person, the list
+    sizes."""
 
-    fake: Fake
+    seed: int
+    anchor: datetime
     persona: Persona
     counts: Mapping[str, int]
 
+    def fake(self, stream: str) -> Fake:
+        """A fresh source of values for ``stream`` (a data set's name): the same stream always
+        starts with the same values, so call it once per data set."""
+        return Fake(f"{self.seed}:{stream}", self.anchor)
+
     def count(self, name: str, ceiling: int | None = None) -> int:
-        """How many items list ``name`` holds; at least one, at most ``ceiling``."""
+        """How many items list ``name`` holds: at most ``ceiling``, and at least one unless the
+        ceiling is 0 (a persona with no followers has none)."""
         count = self.counts[name]
-        return count if ceiling is None else max(1, min(count, ceiling))
-
-    def items(self, maker: ItemMaker, count: int, days: int) -> list[Item]:
-        """``count`` items from ``maker``, newest first, over the last ``days`` days."""
-        return [maker(when, self.fake.video_id()) for when in self.fake.stamps(count, days=days)]
-
-    def dated(self, name: str, days: int, **fields: Callable[[], Any]) -> list[Item]:
-        """``count(name)`` items of a ``Date`` and the given fields, newest first."""
-        return [
-            {"Date": when, **{key: value() for key, value in fields.items()}}
-            for when in self.fake.stamps(self.count(name), days=days)
-        ]
+        return count if ceiling is None else min(max(1, count), ceiling)
 
 
-def watch_maker(ctx: Context) -> ItemMaker:
+def listed(fake: Fake, maker: ItemMaker, count: int, days: int) -> list[Item]:
+    """``count`` items from ``maker``, newest first, over the last ``days`` days."""
+    return [maker(when, fake.video_id()) for when in fake.stamps(count, days=days)]
+
+
+def dated(fake: Fake, count: int, days: int, **fields: Callable[[], Any]) -> list[Item]:
+    """``count`` items of a ``Date`` and the given fields, newest first."""
+    return [
+        {"Date": when, **{key: value() for key, value in fields.items()}}
+        for when in fake.stamps(count, days=days)
+    ]
+
+
+def watch_maker(fake: Fake) -> ItemMaker:
     """Watch History items: ``Date``, ``Link``, ``Title`` (often empty)."""
-    fake = ctx.fake
 
     def make(when: str, video_id: str) -> Item:
         return {"Date": when, "Link": share_link(video_id), "Title": fake.pick(("", fake.title()))}
@@ -76,9 +91,8 @@ def watch_maker(ctx: Context) -> ItemMaker:
     return make
 
 
-def post_maker(ctx: Context) -> ItemMaker:
+def post_maker(fake: Fake, username: str) -> ItemMaker:
     """The person's own posts, with their sharing settings."""
-    fake, username = ctx.fake, ctx.persona.username
 
     def make(when: str, video_id: str) -> Item:
         return {
@@ -101,9 +115,8 @@ def post_maker(ctx: Context) -> ItemMaker:
     return make
 
 
-def message_maker(ctx: Context, peer: str) -> ItemMaker:
-    """Messages of one chat between the person and ``peer``."""
-    fake, me = ctx.fake, ctx.persona.username
+def message_maker(fake: Fake, me: str, peer: str) -> ItemMaker:
+    """Messages of one chat between the person (``me``) and ``peer``."""
 
     def make(when: str, _id: str) -> Item:
         return {"Date": when, "From": fake.pick((me, peer)), "Content": fake.phrase()}

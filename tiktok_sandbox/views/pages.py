@@ -10,13 +10,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from tiktok_sandbox import avatars, registration, scopes, webhooks
+from tiktok_sandbox.layouts import archive_style, parse_switch
 from tiktok_sandbox.personas import PERSONAS, get_persona
 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """Explain the sandbox: personas, the registered app (never its secret), lifetimes, and how
-    data exports behave."""
+    data exports behave, down to the layout of each persona's archives."""
     lifetimes = registration.lifetimes()
     context = {
         "personas": PERSONAS,
@@ -33,8 +34,13 @@ def index(request: HttpRequest) -> HttpResponse:
             "ready_after": settings.TIKTOK_SANDBOX_EXPORT_READY_AFTER,
             "expires_after": settings.TIKTOK_SANDBOX_EXPORT_EXPIRES_AFTER,
             "archive_size": settings.TIKTOK_SANDBOX_ARCHIVE_SIZE,
+            "archive_layout": settings.TIKTOK_SANDBOX_ARCHIVE_LAYOUT,
+            "archive_language": settings.TIKTOK_SANDBOX_ARCHIVE_LANGUAGE,
+            "unknown_section": parse_switch(settings.TIKTOK_SANDBOX_ARCHIVE_UNKNOWN_SECTION),
             "webhook_url": webhooks.webhook_url(),
         },
+        # What a request made now gets: the settings that are set win over each default.
+        "archive_styles": [(persona, archive_style(persona)) for persona in PERSONAS],
     }
     return render(request, "tiktok_sandbox/index.html", context)
 
