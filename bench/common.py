@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -67,3 +68,16 @@ def size_label(size: int) -> str:
     """'100 MiB', '1 GiB': for the report."""
     name = size_name(size)
     return f"{name[:-1]} {name[-1]}iB" if name[-1] in "MG" else f"{name} B"
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_peak_rss_kib() -> int:
+    """VmHWM: the peak RSS of this process since it started this program."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("/proc/self/status has no VmHWM")

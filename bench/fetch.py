@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from common import VAR_BENCH, setup_django
+from common import VAR_BENCH, cpu_seconds, own_peak_rss_kib, setup_django
 
 if TYPE_CHECKING:
     from exports.archive_store import StoredArchive
@@ -76,19 +76,6 @@ def fetch(url: str) -> tuple[float, float, StoredArchive]:
             stream.chunks(), key, expected_size=stream.content_length, on_progress=ignore
         )
     return time.perf_counter() - started, cpu_seconds() - cpu, stored
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def own_peak_rss_kib() -> int:
-    """VmHWM: the peak RSS of this process since it started this program."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("/proc/self/status has no VmHWM")
 
 
 def ignore(size: int) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import resource
 import sys
 import time
 import zipfile
@@ -33,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import ijson
+from common import cpu_seconds, own_peak_rss_kib
 
 ROOT = Path(__file__).resolve().parents[1]
 # Where Gen C keeps the watch history (tiktok-archive-layouts.md), in ijson's prefix syntax.
@@ -109,19 +109,6 @@ def import_reader() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     import exports.reader  # noqa: F401, PLC0415
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def own_peak_rss_kib() -> int:
-    """VmHWM: the peak RSS of this process since it started this program."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("/proc/self/status has no VmHWM")
 
 
 def main() -> None:

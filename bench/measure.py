@@ -131,12 +131,18 @@ def measure_s3(url: str, archive: BenchArchive) -> Run:
 
 def measure_product(url: str, storage: str, archive: BenchArchive, env: dict[str, str]) -> Run:
     """bench/fetch.py in its own process, its RSS sampled from here while it runs."""
+    command = [sys.executable, str(BENCH / "fetch.py"), url, "--storage", storage]
+    result, error, peak = run_sampled(command, child_environment(env))
+    if error:
+        return Run(error=f"fetch.py --storage {storage} {error}")
+    return product_run(result, archive, peak)
+
+
+def run_sampled(command: list[str], env: dict[str, str] | None = None) -> tuple[dict, str, int]:
+    """Runs one of the benchmark's own scripts, its RSS sampled from here while it runs:
+    (the JSON of its last line of output, "" or why it failed, the largest RSS sample)."""
     process = subprocess.Popen(  # noqa: S603 - our own script, no shell
-        [sys.executable, str(BENCH / "fetch.py"), url, "--storage", storage],
-        env=child_environment(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     with RssSampler(process.pid) as sampler:
         try:
@@ -147,8 +153,8 @@ def measure_product(url: str, storage: str, archive: BenchArchive, env: dict[str
                 process.wait()
     if process.returncode != 0:
         last = (stderr.strip().splitlines() or ["no output"])[-1]
-        return Run(error=f"fetch.py --storage {storage} exited with {process.returncode}: {last}")
-    return product_run(json.loads(stdout.strip().splitlines()[-1]), archive, sampler.peak)
+        return {}, f"exited with {process.returncode}: {last}", sampler.peak
+    return json.loads(stdout.strip().splitlines()[-1]), "", sampler.peak
 
 
 def product_run(result: dict[str, float | int | str], archive: BenchArchive, sampled: int) -> Run:

@@ -10,8 +10,6 @@ and the targets are in reader_report.py.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 import zipfile
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from archives import write_archive
 from common import KIB, MIB, ROOT, VAR_BENCH, note, say, size_label, size_name
-from measure import MEASURE_TIMEOUT, RssSampler
+from measure import run_sampled
 from reader_report import LoopRun, Row, print_table, print_verdicts, verdicts
 
 if TYPE_CHECKING:
@@ -116,27 +114,16 @@ def run_loop(archive: ReaderArchive, loop: str) -> LoopRun:
 
 def _run_loop(archive: ReaderArchive, loop: str) -> LoopRun:
     command = [sys.executable, str(BENCH / "loops.py"), str(archive.path), loop]
-    process = subprocess.Popen(  # noqa: S603 - our own script, no shell
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    with RssSampler(process.pid) as sampler:
-        try:
-            stdout, stderr = process.communicate(timeout=MEASURE_TIMEOUT)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    if process.returncode != 0:
-        last = (stderr.strip().splitlines() or ["no output"])[-1]
-        return LoopRun(error=f"loops.py {loop} exited with {process.returncode}: {last}")
-    result = json.loads(stdout.strip().splitlines()[-1])
+    result, error, peak = run_sampled(command)
+    if error:
+        return LoopRun(error=f"loops.py {loop} {error}")
     return LoopRun(
         seconds=float(result["seconds"]),
         cpu_seconds=float(result["cpu_seconds"]),
         count=int(result["count"]),
         watch_history=result["watch_history"],
         peak_mib=int(result["peak_rss_kib"]) / KIB,
-        sampled_mib=sampler.peak / MIB if sampler.peak else None,
+        sampled_mib=peak / MIB if peak else None,
     )
 
 

@@ -26,14 +26,18 @@ class ReadingState(models.TextChoices):
     FAILED = "failed", _("Could not be read")
 
 
+def reading_due(now: Any) -> models.Q:
+    """A reading a worker should take up now: waiting and due, or claimed by a worker whose
+    lease lapsed (it died, or was killed)."""
+    return models.Q(state=ReadingState.PENDING, next_step_at__lte=now) | models.Q(
+        state=ReadingState.READING, lease_expires_at__lt=now
+    )
+
+
 class ExportReadingQuerySet(models.QuerySet["ExportReading"]):
     def due(self, now: Any) -> ExportReadingQuerySet:
-        """Readings a worker should take up now: waiting and due, or claimed by a worker whose
-        lease lapsed (it died, or was killed)."""
-        return self.filter(
-            models.Q(state=ReadingState.PENDING, next_step_at__lte=now)
-            | models.Q(state=ReadingState.READING, lease_expires_at__lt=now)
-        )
+        """Readings a worker should take up now (see reading_due)."""
+        return self.filter(reading_due(now))
 
     def move(
         self,

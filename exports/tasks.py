@@ -33,24 +33,22 @@ def check_export_task(export_id: str) -> None:
     services.check_export(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    time_limit=FETCH_TIME_LIMIT,
-    soft_time_limit=FETCH_TIME_LIMIT - 120,
-)
+# The long steps on the downloads queue (a copy, a reading): requeued if their worker dies.
+LONG_STEP = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+    "time_limit": FETCH_TIME_LIMIT,
+    "soft_time_limit": FETCH_TIME_LIMIT - 120,
+}
+
+
+@shared_task(**LONG_STEP)
 def fetch_archive_task(export_id: str) -> None:
     services.fetch_archive(export_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    time_limit=FETCH_TIME_LIMIT,
-    soft_time_limit=FETCH_TIME_LIMIT - 120,
-)
+@shared_task(**LONG_STEP)
 def read_export_task(export_id: str) -> None:
     services.read_export(export_id)
 

@@ -120,3 +120,8 @@ class FieldNames:
         if spelled in _SPELLED_DATE_KEYS:
             return key, _SPELLED_DATE_KEYS.index(spelled)
         return self._aliases.get(spelled, key), -1
+
+
+def iso_utc(moment: dt.datetime | None) -> str | None:
+    """`moment` as ISO 8601 in UTC with a `Z` (`2024-11-02T10:11:12Z`); None stays None."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None

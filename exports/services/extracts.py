@@ -6,7 +6,6 @@ streamed from the database with a server-side cursor, so its size is not bounded
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import zipfile
@@ -16,6 +15,7 @@ from typing import Any
 from exports.datasets import ExportReading, ExportRecord, ReadingState
 from exports.models import ExportRequest
 from exports.reader import BY_NAME, DATASET_NAMES
+from exports.reader.values import iso_utc
 
 # Rows fetched from the database at a time while streaming.
 CHUNK = 5_000
@@ -120,7 +120,7 @@ def _json_list(export: ExportRequest, dataset: str) -> Iterator[str]:
     batch: list[str] = []
     for row in _rows(export, dataset):
         occurred_at, raw_date, source, fields = row
-        item = {"occurred_at": _iso(occurred_at), "raw_date": raw_date, "source": source}
+        item = {"occurred_at": iso_utc(occurred_at), "raw_date": raw_date, "source": source}
         item.update(fields)
         batch.append(("" if first else ",") + json.dumps(item, ensure_ascii=False, default=str))
         first = False
@@ -146,7 +146,7 @@ def _rows(export: ExportRequest, dataset: str) -> Iterator[tuple[Any, ...]]:
 def _cells(columns: tuple[str, ...], row: tuple[Any, ...]) -> list[str]:
     occurred_at, raw_date, source, fields = row
     fields = dict(fields)
-    cells = [_iso(occurred_at) or "", raw_date, source]
+    cells = [iso_utc(occurred_at) or "", raw_date, source]
     for column in columns[len(BASE_COLUMNS) : -1]:
         cells.append(_text(fields.pop(column, "")))
     cells.append(json.dumps(fields, ensure_ascii=False) if fields else "")
@@ -157,10 +157,6 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 class _Sink(io.RawIOBase):

@@ -34,8 +34,10 @@ from exports.datasets import (
     ReadingState,
     delete_read_data,
     delete_records_of,
+    reading_due,
 )
 from exports.models import ExportRequest, ExportState
+from exports.reader.values import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -145,14 +147,11 @@ def _parse_iso(text: str | None) -> dt.datetime | None:
 
 def _claim(export_id: uuid.UUID | str, owner: str) -> ExportReading | None:
     now = timezone.now()
-    due = Q(state=ReadingState.PENDING, next_step_at__lte=now) | Q(
-        state=ReadingState.READING, lease_expires_at__lt=now
-    )
     claimed = ExportReading.objects.move(
         export_id,
         [ReadingState.PENDING, ReadingState.READING],
         ReadingState.READING,
-        when=due,
+        when=reading_due(now),
         lease_owner=owner,
         lease_expires_at=now + reading_lease(),
         started_at=now,
@@ -373,15 +372,11 @@ def _as_json(datasets: dict[str, dict[str, object]]) -> dict[str, dict[str, obje
     return {
         name: {
             "count": found["count"],
-            "first": _iso(found["first"]),  # type: ignore[arg-type]
-            "last": _iso(found["last"]),  # type: ignore[arg-type]
+            "first": iso_utc(found["first"]),  # type: ignore[arg-type]
+            "last": iso_utc(found["last"]),  # type: ignore[arg-type]
         }
         for name, found in sorted(datasets.items())
     }
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _describe(datasets: dict[str, dict[str, object]]) -> str:

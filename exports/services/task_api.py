@@ -208,7 +208,7 @@ def resolve_download(signed: str) -> Download:
         raise TaskApiError(404, "download_not_found", "No such download.")
     if not data_type:
         return Download(export)
-    datasets = _datasets_of(export, data_type)
+    datasets = _datasets_of(data_type, _read_datasets_of(export))
     if not datasets:
         raise TaskApiError(404, "download_not_found", "No such download.")
     return Download(export, data_type, datasets)
@@ -217,24 +217,25 @@ def resolve_download(signed: str) -> Download:
 def _downloads(token: ApiToken, export: ExportRequest, data_types: list[str]) -> list[dict]:
     """The whole archive first, then an extract per data type the reading found data of."""
     downloads = [{"data_type": "ARCHIVE", "format": "zip", "url": download_url(token, export)}]
+    found = _read_datasets_of(export)
     for data_type in data_types:
-        if _datasets_of(export, data_type):
+        if _datasets_of(data_type, found):
             url = download_url(token, export, data_type)
             downloads.append({"data_type": data_type, "format": "json", "url": url})
     return downloads
 
 
-def _datasets_of(export: ExportRequest, data_type: str) -> tuple[str, ...]:
-    """The data sets of `data_type` the export's reading found records of."""
+def _read_datasets_of(export: ExportRequest) -> set[str]:
+    """The data sets the export's reading found records of (none before it is done)."""
     try:
-        found = set(read_datasets(export))
+        return set(read_datasets(export))
     except ExtractNotReadyError:
-        return ()
+        return set()
+
+
+def _datasets_of(data_type: str, found: set[str]) -> tuple[str, ...]:
+    """The data sets of `data_type` among those `found`."""
     return tuple(name for name in DATA_TYPE_DATASETS.get(data_type, ()) if name in found)
-
-
-def _reading_state(export: ExportRequest) -> str:
-    return summary_of(export)["reading"]["state"]
 
 
 def _task_of(token: ApiToken, task_id: object) -> ExportRequest:
@@ -274,3 +275,7 @@ def _failure_of(export: ExportRequest) -> dict[str, str]:
 
 def _timestamp(moment: dt.datetime | None) -> int | None:
     return int(moment.timestamp()) if moment else None
+
+
+def _reading_state(export: ExportRequest) -> str:
+    return summary_of(export)["reading"]["state"]
