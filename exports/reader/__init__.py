@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Buffer, Iterator
+from itertools import chain
 from typing import IO, BinaryIO
 
 from exports.reader.catalog import BY_NAME, DATASET_NAMES, DATASETS, Dataset
@@ -94,6 +95,9 @@ class ArchiveReading:
     def records(self) -> Iterator[Record]:
         """Every record of the archive, in its order: the same archive always gives the same
         records in the same order. Raises ReadError for a data file that cannot be read."""
+        return chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[Record]]:
         self.bytes_read = 0  # each reading starts from the first byte again
         if self._json is not None:
             self._reader = JsonReader(_Counted(self._zip.open(self._json), self))
@@ -104,7 +108,7 @@ class ArchiveReading:
             ]
             self._reader = TextReader(members)
         try:
-            yield from self._reader.records()
+            yield from self._reader.batches()
         except (zipfile.BadZipFile, EOFError, OSError) as error:
             raise ReadError("broken_zip", f"the archive cannot be decompressed: {error}") from None
 

@@ -38,12 +38,18 @@ class Dataset:
     key_field: str = ""
 
 
-_IGNORED = " _'-\N{RIGHT SINGLE QUOTATION MARK}"
-
-
 def spelling(name: str) -> str:
-    """The form names are compared in: case, spaces, underscores and apostrophes ignored."""
-    return "".join(ch for ch in name.casefold() if ch not in _IGNORED)
+    """The form names are compared in: case, spaces, underscores, hyphens and apostrophes
+    ignored. Spelled out as replace() calls, the quickest way in CPython: every short value of
+    an export is spelled to see whether it is a placeholder."""
+    return (
+        name.casefold()
+        .replace(" ", "")
+        .replace("_", "")
+        .replace("'", "")
+        .replace("-", "")
+        .replace("\N{RIGHT SINGLE QUOTATION MARK}", "")
+    )
 
 
 # The keys a record's date has had, in any data set and language. The first one present wins.
@@ -351,6 +357,6 @@ TEXT_GENERATION_MARKERS: dict[str, frozenset[str]] = {
 }
 
 # Values that mean "nothing here", in any language an export has been seen in.
-EMPTY_VALUES = frozenset(
-    spelling(value) for value in ("", "N/A", "n.v.t.", "None", "null", "NA", "-")
-)
+# The placeholders as TikTok writes them, and as spelled: any case, spaces, … ("n/a", "NONE").
+EMPTY_AS_WRITTEN = frozenset(("", "N/A", "n.v.t.", "None", "null", "NA", "-"))
+EMPTY_VALUES = frozenset(spelling(value) for value in EMPTY_AS_WRITTEN)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator, Iterator
+from itertools import chain
 from typing import Any, BinaryIO
 
 import ijson
@@ -47,8 +48,8 @@ _SHORT = 12
 
 
 class JsonReader:
-    """Reads one JSON document from `stream`: `records()` yields them; `sections` and
-    `layout` are complete once it is exhausted."""
+    """Reads one JSON document from `stream`: `records()` yields them (`batches()` a list at
+    a time); `sections` and `layout` are complete once it is exhausted."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._events = ijson.basic_parse(stream, use_float=True, multiple_values=True)
@@ -63,12 +64,16 @@ class JsonReader:
     def records(self) -> Iterator[Record]:
         """Every record, in the file's order. Raises ReadError if the file is not JSON or its
         first value is not an object, or ends before its first value is complete."""
+        return chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[Batch]:
+        """The records in lists of a few hundred, in the file's order: records() walks them in
+        C, with no generator to resume per record."""
         try:
             first = next(self._events, None)
             if first is None or first[0] != "start_map":
                 raise ReadError("not_tiktok_json", "the data file is not a JSON object")
-            for batch in self._walk_map(()):
-                yield from batch
+            yield from self._walk_map(())
         except ijson.JSONError as error:
             raise ReadError("broken_json", f"the data file is not valid JSON: {error}") from None
         # multiple_values: what follows the first complete value (a second copy of it) is

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable, Generator, Iterable, Iterator
+from itertools import chain
 from typing import IO
 
 from exports.reader.catalog import (
     BY_NAME,
     CHAT_FILE_PREFIX,
+    EMPTY_AS_WRITTEN,
     TEXT_GENERATION_MARKERS,
     TEXT_LANGUAGES,
     TEXT_ROUTES,
@@ -72,8 +74,8 @@ class TextMember:
 
 
 class TextReader:
-    """Reads the `.txt` files of one export: `records()` yields them; `sections` and `layout`
-    are complete once it is exhausted."""
+    """Reads the `.txt` files of one export: `records()` yields them (`batches()` a list at a
+    time); `sections` and `layout` are complete once it is exhausted."""
 
     def __init__(self, members: Iterable[TextMember]) -> None:
         self._members = sorted(members, key=lambda member: member.name)
@@ -88,6 +90,12 @@ class TextReader:
         return Layout("text", self._generation(), self._language())
 
     def records(self) -> Iterator[Record]:
+        """Every record, file by file in name order."""
+        return chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[Record]]:
+        """The records in lists of a few hundred: records() walks them in C, with no generator
+        to resume per record."""
         for member in self._members:
             dataset, language = self._route(member)
             section = self.sections.get(member.path, dataset.name if dataset else "")
@@ -96,13 +104,7 @@ class TextReader:
                 if dataset is None:
                     section.items += sum(1 for _ in _blocks(text))
                     continue
-                reading = self._read(dataset, member, section, text)
-                while True:
-                    try:
-                        yield from next(reading)
-                    except StopIteration as finished:
-                        dutch = finished.value
-                        break
+                dutch = yield from self._read(dataset, member, section, text)
             language = "nl" if dutch else language
             self._languages[language] = self._languages.get(language, 0) + 1
 
@@ -113,7 +115,10 @@ class TextReader:
         in one pass (a big export is millions of blocks). Returns whether it dates with Dutch
         `Datum`."""
         names = self._names.setdefault(dataset.name, FieldNames(dataset))
-        known, name_of, no_date = names.known, names.name_of, names.NO_DATE
+        name_of, no_date = names.name_of, names.NO_DATE
+        # A key as it stands in the file -> its name and date priority; only keys that passed
+        # the rules of a `Key: value` line are here, so a line of one needs only a lookup.
+        line_keys: dict[str, tuple[str, int]] = {}
         name, path, key_field = dataset.name, member.path, dataset.key_field
         group: dict[str, str] = {}
         if key_field and spelling(member.stem).startswith(CHAT_FILE_PREFIX):
@@ -126,32 +131,43 @@ class TextReader:
             raw_date, priority, last = "", no_date, ""
             for line in part.split("\n"):
                 key, colon, value = line.partition(":")
-                if colon and key and len(key) <= _LONGEST_KEY and (not value or value[0] == " "):
-                    if not value and spelling(key).startswith(CHAT_FILE_PREFIX):
-                        if fields or raw_date:  # a conversation's heading ends the block
-                            batch.append(_record(name, path, raw_date, fields, group))
-                        fields, raw_date, priority, last = {}, "", no_date, ""
-                        group = {key_field: _chat_name(key)} if key_field else {}
+                entry = line_keys.get(key)
+                if entry is None or value[:1] != " ":  # not a key seen before, with a value
+                    if (
+                        not colon
+                        or not key
+                        or len(key) > _LONGEST_KEY
+                        or (value and value[0] != " ")
+                    ):
+                        if not line or line.isspace():  # a line of spaces between two blocks
+                            if fields or raw_date:
+                                batch.append(_record(name, path, raw_date, fields, group))
+                            fields, raw_date, priority, last = {}, "", no_date, ""
+                        elif last:  # a value over several lines (or a URL on a line of its own)
+                            fields[last] = f"{fields[last]}\n{line}"
                         continue
-                    field, date_priority = known.get(key) or name_of(key.strip())
-                    value = value.strip()
-                    last = ""
-                    if not value or (len(value) <= _SHORT and is_empty(value)):
+                    if not value:  # `Key:` alone: no value, or a conversation's heading
+                        if spelling(key).startswith(CHAT_FILE_PREFIX):
+                            if fields or raw_date:  # the heading ends the block before it
+                                batch.append(_record(name, path, raw_date, fields, group))
+                            fields, raw_date, priority = {}, "", no_date
+                            group = {key_field: _chat_name(key)} if key_field else {}
+                        last = ""
                         continue
-                    if date_priority < 0:
-                        if field not in fields:
-                            fields[field] = value
-                            last = field
-                    elif date_priority < priority:
-                        raw_date, priority = value, date_priority
-                        if dutch is None:  # a file's keys are in one language: its first date
-                            dutch = spelling(key) == _DUTCH_DATE_KEY
-                elif not line or line.isspace():  # a line of spaces between two blocks
-                    if fields or raw_date:
-                        batch.append(_record(name, path, raw_date, fields, group))
-                    fields, raw_date, priority, last = {}, "", no_date, ""
-                elif last:  # a value over several lines (or a URL on a line of its own)
-                    fields[last] = f"{fields[last]}\n{line}"
+                    entry = line_keys[key] = name_of(key.strip())
+                field, date_priority = entry
+                value = value.strip()
+                last = ""
+                if len(value) <= _SHORT and (value in EMPTY_AS_WRITTEN or is_empty(value)):
+                    continue
+                if date_priority < 0:
+                    if field not in fields:
+                        fields[field] = value
+                        last = field
+                elif date_priority < priority:
+                    raw_date, priority = value, date_priority
+                    if dutch is None:  # a file's keys are in one language: its first date
+                        dutch = spelling(key) == _DUTCH_DATE_KEY
             if not (fields or raw_date):
                 continue
             if group:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from exports.reader.catalog import DATE_KEYS, EMPTY_VALUES, Dataset, spelling
+from exports.reader.catalog import DATE_KEYS, EMPTY_AS_WRITTEN, EMPTY_VALUES, Dataset, spelling
 
 _EPOCH = re.compile(r"^\d{10}(\d{3})?$")
 # A date at the start of a value: "2024-11-02 10:11:12", "2024-11-02T10:11:12Z", "… UTC".
@@ -64,8 +64,11 @@ def is_empty(value: Any) -> bool:
     """Whether `value` holds nothing: null, an empty container, a placeholder string such as
     `N/A`, `n.v.t.` or `None`, or a container of nothing but those."""
     if value.__class__ is str:
-        # No placeholder is longer than "n.v.t." padded: skip spelling out real values.
-        return len(value) <= _LONGEST_EMPTY and spelling(value) in EMPTY_VALUES
+        # A placeholder as TikTok writes it is found at once; no placeholder is longer than
+        # "n.v.t." padded, so real values are not spelled out.
+        return value in EMPTY_AS_WRITTEN or (
+            len(value) <= _LONGEST_EMPTY and spelling(value) in EMPTY_VALUES
+        )
     if value is None:
         return True
     if isinstance(value, Mapping):
