@@ -41,7 +41,9 @@ def wait_for_http(url: str, *, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         try:
             requests.get(url, timeout=2)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # Not listening yet, or listening while its workers still import the site: the
+            # first answer of a server booting three workers on a busy machine can take longer.
             time.sleep(0.2)
         else:
             return
