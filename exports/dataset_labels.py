@@ -35,3 +35,37 @@ DATASET_LABELS: dict[str, Promise] = {
 
 def label_of(dataset: str) -> str:
     return str(DATASET_LABELS.get(dataset, dataset.replace("_", " ").capitalize()))
+
+
+# The fields of the data sets (exports.reader.catalog) as column headings.
+FIELD_LABELS: dict[str, Promise] = {
+    "link": _("Link"),
+    "title": _("Title"),
+    "name": _("Name"),
+    "username": _("User name"),
+    "term": _("Search term"),
+    "content": _("Content"),
+    "method": _("Shared through"),
+    "ip": _("IP address"),
+    "device_model": _("Device"),
+    "device_system": _("System"),
+    "network_type": _("Network"),
+    "carrier": _("Carrier"),
+    "resolution": _("Screen"),
+    "app_version": _("App version"),
+    "text": _("Text"),
+    "sender": _("From"),
+    "conversation": _("Conversation"),
+    "likes": _("Likes"),
+    "who_can_view": _("Who can view"),
+    "sound": _("Sound"),
+    "location": _("Location"),
+    "live_id": _("LIVE"),
+    "source": _("Source"),
+    "event": _("Event"),
+    "categories": _("Categories"),
+}
+
+
+def field_label(field: str) -> str:
+    return str(FIELD_LABELS.get(field, field.replace("_", " ").capitalize()))

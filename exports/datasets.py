@@ -90,6 +90,8 @@ class ExportReading(models.Model):
     datasets = models.JSONField(default=dict, blank=True)
     # [{"path": "Your Activity › Mystery Feature › MysteryList", "items": 4}, …]
     unrecognized = models.JSONField(default=list, blank=True)
+    # Every file of the archive: [{"name": "…/Watch History.txt", "size": <bytes uncompressed>}]
+    files = models.JSONField(default=list, blank=True)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_detail = models.TextField(blank=True, help_text="For operators; never shown.")
 
@@ -189,6 +191,10 @@ class ExportRecord(models.Model):
     occurred_at = models.DateTimeField(null=True, blank=True)
     raw_date = models.CharField(max_length=64, blank=True)
     fields = models.JSONField(default=dict)
+    # The record's words a person searches for (search terms, comments, messages, links, user
+    # names), lower-cased: one column a trigram index covers (migration 0012), so a search of
+    # millions of records does not read each one's JSON.
+    search_text = models.TextField(blank=True, default="")
 
     objects = ExportRecordQuerySet.as_manager()
 
@@ -198,11 +204,59 @@ class ExportRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["export", "dataset", "position"], name="record_order_idx"),
-            models.Index(fields=["export", "dataset", "occurred_at"], name="record_time_idx"),
+            # Pages in time order: (occurred_at, position) is the explorer's cursor.
+            models.Index(
+                fields=["export", "dataset", "occurred_at", "position"], name="record_time_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.dataset} #{self.position}"
+
+
+class ShareFormat(models.TextChoices):
+    CSV = "csv", _("CSV tables")
+    JSON = "json", _("One JSON file")
+
+
+class ReviewedShareQuerySet(models.QuerySet["ReviewedShare"]):
+    def offered_to(self, token: Any) -> ReviewedShareQuerySet:
+        return self.filter(offered_to=token)
+
+
+class ReviewedShare(models.Model):
+    """A part of an export its owner reviewed to pass on: some data sets, a date range, minus
+    the rows they struck. The derived zip is made from the records when it is downloaded, so
+    the original archive is never touched and the share goes when the records go (the
+    archive's retention, its deletion, the account's)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    export = models.ForeignKey(
+        "exports.ExportRequest", on_delete=models.CASCADE, related_name="shares"
+    )
+    datasets = models.JSONField(default=list)
+    since = models.DateField(null=True, blank=True)
+    until = models.DateField(null=True, blank=True, help_text="Inclusive.")
+    # The time zone the days are in: the owner's when they chose them.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Positions of the records struck out (stable across readings: exports.datasets).
+    struck = models.JSONField(default=list, blank=True)
+    file_format = models.CharField(
+        max_length=8, choices=ShareFormat.choices, default=ShareFormat.CSV
+    )
+    # The API token whose holder may download it, if the owner offered it to one.
+    offered_to = models.ForeignKey(
+        "exports.ApiToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReviewedShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Share of export {self.export_id} ({', '.join(self.datasets)})"
 
 
 def delete_records_of(export_id: uuid.UUID | str) -> int:
@@ -218,6 +272,7 @@ def delete_read_data(export_id: uuid.UUID | str) -> int:
     """Deletes the records and sections read out of the export's archive (not its reading).
     Returns how many records went."""
     with transaction.atomic():
+        ReviewedShare.objects.filter(export_id=export_id).delete()
         deleted, _ = ExportRecord.objects.filter(export_id=export_id).delete()
         ExportSection.objects.filter(export_id=export_id).delete()
     return deleted

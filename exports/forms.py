@@ -5,7 +5,9 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from exports.datasets import ShareFormat
 from exports.scopes import (
     DATA_KIND_HELP,
     FREQUENCY_HELP,
@@ -114,3 +116,109 @@ class ApiTokenForm(forms.Form):
     def validity(self) -> dt.timedelta | None:
         days = self.VALIDITY_DAYS[self.cleaned_data["valid_for"]]
         return dt.timedelta(days=days) if days else None
+
+
+class PeriodForm(forms.Form):
+    """A range of days to look at (both ends included, either left open), in the explorer."""
+
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the first day as a date.")},
+    )
+    until = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the last day as a date.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError(_("The first day comes after the last one."))
+        return cleaned
+
+
+class OverviewForm(PeriodForm):
+    """The overview's period and the gap that ends a viewing session."""
+
+    gap = forms.TypedChoiceField(
+        label=_("A session ends after a pause of"),
+        choices=[],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def __init__(self, *args: Any, gaps: tuple[int, ...], default_gap: int, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["gap"].choices = [
+            (
+                minutes,
+                ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes)
+                % {"minutes": minutes},
+            )
+            for minutes in gaps
+        ]
+        self.fields["gap"].initial = default_gap
+
+
+class BrowseForm(PeriodForm):
+    """A page of a table: its period, a search, the order and where the last page ended."""
+
+    ORDER_CHOICES = [("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search"}),
+        error_messages={"max_length": _("Search for at most %(limit_value)d characters.")},
+    )
+    order = forms.ChoiceField(
+        label=_("Order"), choices=ORDER_CHOICES, required=False, initial="newest"
+    )
+    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    @property
+    def newest_first(self) -> bool:
+        return self.cleaned_data.get("order") != "oldest"
+
+
+class ShareForm(PeriodForm):
+    """What a reviewed share holds: which data sets, which days, in which form."""
+
+    datasets = forms.MultipleChoiceField(
+        label=_("Data to share"),
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of data.")},
+    )
+    file_format = forms.ChoiceField(
+        label=_("As"), choices=[], widget=forms.RadioSelect, initial="csv"
+    )
+
+    def __init__(self, *args: Any, datasets: list[tuple[str, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["datasets"].choices = datasets
+        self.fields["file_format"].choices = ShareFormat.choices
+
+
+class OfferShareForm(forms.Form):
+    """Offering a share to the holder of one of the person's API tokens (or to none)."""
+
+    token = forms.TypedChoiceField(
+        label=_("Offer it to the service holding the token"),
+        choices=[],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+
+    def __init__(self, *args: Any, tokens: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].choices = [("", _("No service")), *tokens]

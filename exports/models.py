@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -353,6 +354,16 @@ class ExportRequest(models.Model):
     @property
     def can_be_downloaded(self) -> bool:
         return self.state == ExportState.READY and bool(self.archive_key)
+
+    @property
+    def is_read(self) -> bool:
+        """Whether its stored archive is read: its data can be explored."""
+        if not self.can_be_downloaded:
+            return False
+        try:
+            return self.reading.is_done
+        except ObjectDoesNotExist:
+            return False
 
     @property
     def can_be_deleted(self) -> bool:

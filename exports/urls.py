@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from exports import api, data_views, views
+from exports import api, data_views, explorer_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +29,45 @@ urlpatterns = [
         name="export_extract",
     ),
     path("exports/<uuid:export_id>/tables.zip", data_views.export_tables, name="export_tables"),
+    # The explorer (exports/explorer_views.py).
+    path("exports/<uuid:export_id>/explore/", explorer_views.overview, name="explore_overview"),
+    path("exports/<uuid:export_id>/explore/search/", explorer_views.search, name="explore_search"),
+    path(
+        "exports/<uuid:export_id>/explore/compare/",
+        explorer_views.compare,
+        name="explore_compare",
+    ),
+    path(
+        "exports/<uuid:export_id>/explore/data/<slug:dataset>/",
+        explorer_views.browse,
+        name="explore_dataset",
+    ),
+    path("exports/<uuid:export_id>/shares/", explorer_views.new_share, name="explore_new_share"),
+    path(
+        "exports/<uuid:export_id>/shares/<uuid:share_id>/",
+        explorer_views.share_detail,
+        name="explore_share",
+    ),
+    path(
+        "exports/<uuid:export_id>/shares/<uuid:share_id>/strike/",
+        explorer_views.strike_share_row,
+        name="explore_share_strike",
+    ),
+    path(
+        "exports/<uuid:export_id>/shares/<uuid:share_id>/offer/",
+        explorer_views.offer_share,
+        name="explore_share_offer",
+    ),
+    path(
+        "exports/<uuid:export_id>/shares/<uuid:share_id>/delete/",
+        explorer_views.delete_share,
+        name="explore_share_delete",
+    ),
+    path(
+        "exports/<uuid:export_id>/shares/<uuid:share_id>/download/",
+        explorer_views.download_share,
+        name="explore_share_download",
+    ),
     path(
         "exports/<uuid:export_id>/resend-email/",
         views.resend_export_email,

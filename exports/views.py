@@ -454,7 +454,11 @@ def _export_list(request: HttpRequest) -> dict[str, object]:
     """The person's exports, and whether the list should keep refreshing itself (while one is
     under way), decided once, before the rest of the page is read."""
     exports = exports_for(request.user)
-    return {"exports": exports, "keep_polling": exports.active().exists()}
+    return {
+        # The reading in the same query: each row says whether its data can be explored.
+        "exports": exports.select_related("reading"),
+        "keep_polling": exports.active().exists(),
+    }
 
 
 def _not_eligible(request: HttpRequest) -> bool:

@@ -71,6 +71,8 @@ class ArchiveReading:
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self._zip = archive
         infos = [info for info in archive.infolist() if not info.is_dir()]
+        # Every file of the archive with its size once uncompressed, for people to see.
+        self.files = [(info.filename, info.file_size) for info in infos]
         self._json = _json_member(infos)
         self._texts = [i for i in infos if i.filename.lower().endswith(".txt")]
         if self._json is None and not self._texts:

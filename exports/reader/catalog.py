@@ -56,6 +56,26 @@ def spelling(name: str) -> str:
 DATE_KEYS = ("date", "datum", "creation time", "createtime", "watchtime", "timestamp", "time")
 LINK_KEYS = ("link", "url", "videolink", "video link", "originalposturl", "original post link")
 
+# The fields a person searches their data by: what they searched, wrote and were sent, links,
+# user names and titles.
+SEARCHED_FIELDS = (
+    "term",
+    "text",
+    "sender",
+    "conversation",
+    "username",
+    "name",
+    "title",
+    "content",
+    "link",
+)
+
+
+def search_text_of(fields: dict[str, object]) -> str:
+    """A record's searched fields in one lower-cased string (how the site's search finds it)."""
+    return " ".join(str(fields[name]) for name in SEARCHED_FIELDS if fields.get(name)).lower()
+
+
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "watch_history",

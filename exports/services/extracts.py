@@ -9,8 +9,10 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+from django.db.models import QuerySet
 
 from exports.datasets import ExportReading, ExportRecord, ReadingState
 from exports.models import ExportRequest
@@ -23,6 +25,10 @@ EXTRACT_FORMATS = ("csv", "json")
 # The first columns of every table; the data set's own fields follow, then `other` (JSON of
 # the fields the catalog does not name).
 BASE_COLUMNS = ("occurred_at", "raw_date", "source")
+
+# The records of a data set an extract holds, in order: by default all of them (a reviewed
+# share passes fewer: exports.services.sharing).
+RecordsOf = Callable[[str], QuerySet[ExportRecord]]
 
 
 class ExtractNotReadyError(Exception):
@@ -68,13 +74,15 @@ def columns_of(dataset: str) -> tuple[str, ...]:
     return (*BASE_COLUMNS, *own, "other")
 
 
-def csv_rows(export: ExportRequest, dataset: str) -> Iterator[str]:
+def csv_rows(
+    export: ExportRequest, dataset: str, records_of: RecordsOf | None = None
+) -> Iterator[str]:
     """The data set as CSV lines (UTF-8 text, header first)."""
     columns = columns_of(dataset)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    for row in _rows(export, dataset):
+    for row in _rows(export, dataset, records_of):
         writer.writerow(_cells(columns, row))
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
@@ -84,41 +92,60 @@ def csv_rows(export: ExportRequest, dataset: str) -> Iterator[str]:
 
 
 def json_items(
-    export: ExportRequest, datasets: Iterable[str], *, envelope: dict[str, Any] | None = None
+    export: ExportRequest,
+    datasets: Iterable[str],
+    *,
+    envelope: dict[str, Any] | None = None,
+    records_of: RecordsOf | None = None,
 ) -> Iterator[str]:
     """The data sets as one JSON document: the list of records of one data set, or, with an
     `envelope`, `{**envelope, "datasets": {"<data set>": [...], ...}}`."""
     datasets = list(datasets)
     if envelope is None:
         (dataset,) = datasets
-        yield from _json_list(export, dataset)
+        yield from _json_list(export, dataset, records_of)
         return
     yield json.dumps(envelope, ensure_ascii=False)[:-1] + (", " if envelope else "")
     yield '"datasets": {'
     for index, dataset in enumerate(datasets):
         yield ("," if index else "") + json.dumps(dataset) + ": "
-        yield from _json_list(export, dataset)
+        yield from _json_list(export, dataset, records_of)
     yield "}}"
 
 
-def tables_zip(export: ExportRequest) -> Iterator[bytes]:
-    """Every data set of the export as `<data set>.csv` in one zip, streamed as it is made
-    (zip's data descriptors: no seeking back)."""
+def tables_zip(
+    export: ExportRequest,
+    datasets: Iterable[str] | None = None,
+    records_of: RecordsOf | None = None,
+    *,
+    json_document: dict[str, Any] | None = None,
+) -> Iterator[bytes]:
+    """Data sets of the export (all by default) as `<data set>.csv` in one zip, or, given
+    `json_document` (its envelope), as one `data.json`; streamed as it is made (zip's data
+    descriptors: no seeking back)."""
+    datasets = read_datasets(export) if datasets is None else list(datasets)
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for dataset in read_datasets(export):
-            with archive.open(f"{dataset}.csv", "w", force_zip64=True) as member:
-                for text in csv_rows(export, dataset):
+        if json_document is not None:
+            with archive.open("data.json", "w", force_zip64=True) as member:
+                items = json_items(export, datasets, envelope=json_document, records_of=records_of)
+                for text in items:
                     member.write(text.encode())
                     yield sink.take()
+        else:
+            for dataset in datasets:
+                with archive.open(f"{dataset}.csv", "w", force_zip64=True) as member:
+                    for text in csv_rows(export, dataset, records_of):
+                        member.write(text.encode())
+                        yield sink.take()
     yield sink.take()
 
 
-def _json_list(export: ExportRequest, dataset: str) -> Iterator[str]:
+def _json_list(export: ExportRequest, dataset: str, records_of: RecordsOf | None) -> Iterator[str]:
     yield "["
     first = True
     batch: list[str] = []
-    for row in _rows(export, dataset):
+    for row in _rows(export, dataset, records_of):
         occurred_at, raw_date, source, fields = row
         item = {"occurred_at": iso_utc(occurred_at), "raw_date": raw_date, "source": source}
         item.update(fields)
@@ -130,14 +157,15 @@ def _json_list(export: ExportRequest, dataset: str) -> Iterator[str]:
     yield "".join(batch) + "]"
 
 
-def _rows(export: ExportRequest, dataset: str) -> Iterator[tuple[Any, ...]]:
+def _rows(
+    export: ExportRequest, dataset: str, records_of: RecordsOf | None
+) -> Iterator[tuple[Any, ...]]:
     from exports.datasets import ExportSection  # noqa: PLC0415 - paths once, not per row
 
     paths = dict(ExportSection.objects.filter(export=export).values_list("pk", "path"))
-    rows = (
-        ExportRecord.objects.of(export.pk, dataset)
-        .values_list("occurred_at", "raw_date", "section_id", "fields")
-        .iterator(chunk_size=CHUNK)
+    records = records_of(dataset) if records_of else ExportRecord.objects.of(export.pk, dataset)
+    rows = records.values_list("occurred_at", "raw_date", "section_id", "fields").iterator(
+        chunk_size=CHUNK
     )
     for occurred_at, raw_date, section_id, fields in rows:
         yield occurred_at, raw_date, paths.get(section_id, ""), fields

@@ -30,6 +30,7 @@ from exports.archive_store import archive_storage
 from exports.dataset_labels import label_of
 from exports.datasets import (
     ExportReading,
+    ExportRecord,
     ExportSection,
     ReadingState,
     delete_read_data,
@@ -37,6 +38,7 @@ from exports.datasets import (
     reading_due,
 )
 from exports.models import ExportRequest, ExportState
+from exports.reader.catalog import search_text_of
 from exports.reader.values import iso_utc
 
 logger = logging.getLogger(__name__)
@@ -47,7 +49,16 @@ READER_VERSION = 1
 BATCH = 20_000
 # Tries before a reading that keeps meeting storage errors is given up on.
 READ_ATTEMPTS = 5
-_COPY_COLUMNS = "export_id, section_id, dataset, position, occurred_at, raw_date, fields"
+_COLUMNS = (
+    "export_id",
+    "section_id",
+    "dataset",
+    "position",
+    "occurred_at",
+    "raw_date",
+    "fields",
+    "search_text",
+)
 
 
 class LeaseLostError(Exception):
@@ -167,6 +178,7 @@ class _Outcome:
     sections: list[reader.Section]
     datasets: dict[str, dict[str, object]] = field(default_factory=dict)
     bytes_total: int = 0
+    files: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _read_into_database(
@@ -181,7 +193,9 @@ def _read_into_database(
         if position >= stored:
             writer.add(position, record)
     writer.flush()
-    return _Outcome(archive.layout, list(archive.sections), summary, archive.bytes_total)
+    return _Outcome(
+        archive.layout, list(archive.sections), summary, archive.bytes_total, archive.files
+    )
 
 
 def _count(summary: dict[str, dict[str, object]], record: reader.Record) -> None:
@@ -242,13 +256,30 @@ class _RecordWriter:
                 raise LeaseLostError
             self._create_sections()
             if self.rows:
-                with connection.cursor() as cursor:
-                    sql = f"COPY exports_exportrecord ({_COPY_COLUMNS}) FROM STDIN"
-                    with cursor.cursor.copy(sql) as copy:
-                        for position, record in self.rows:
-                            copy.write_row(self._row(position, record))
+                self._write_rows()
         self.done += len(self.rows)
         self.rows = []
+
+    def _write_rows(self) -> None:
+        if connection.vendor != "postgresql":
+            # The embedded setup (`make run`, SQLite) has no COPY: Django's bulk insert.
+            ExportRecord.objects.bulk_create(
+                (
+                    ExportRecord(**dict(zip(_COLUMNS, self._row(*row), strict=True)))
+                    for row in self.rows
+                ),
+                batch_size=500,
+            )
+            return
+        # PostgreSQL: COPY writes a batch several times faster than INSERTs.
+        with connection.cursor() as cursor:
+            sql = f"COPY exports_exportrecord ({', '.join(_COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:
+                for position, record in self.rows:
+                    row = self._row(position, record)
+                    copy.write_row(
+                        (*row[:6], json.dumps(row[6], ensure_ascii=False, default=str), row[7])
+                    )
 
     def _row(self, position: int, record: reader.Record) -> tuple:
         return (
@@ -258,7 +289,8 @@ class _RecordWriter:
             position,
             record.occurred_at,
             record.raw_date[:64],
-            json.dumps(record.fields, ensure_ascii=False, default=str),
+            record.fields,
+            search_text_of(record.fields),
         )
 
     def _create_sections(self) -> None:
@@ -288,6 +320,7 @@ def _finish(export_id: uuid.UUID | str, owner: str, outcome: _Outcome) -> None:
             layout_language=outcome.layout.language,
             datasets=_as_json(outcome.datasets),
             unrecognized=unrecognized,
+            files=[{"name": name, "size": size} for name, size in outcome.files],
             bytes_read=outcome.bytes_total,
             bytes_total=outcome.bytes_total,
             finished_at=timezone.now(),
