@@ -17,14 +17,13 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     JsonResponse,
-    StreamingHttpResponse,
 )
-from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from exports.archive_store import archive_storage
+from exports.data_views import attachment, share_response
 from exports.models import ApiToken
 from exports.ratelimit import REQUEST_EXPORT, seconds_to_wait
 from exports.services.api_tokens import authenticate_api_token
@@ -34,6 +33,7 @@ from exports.services.task_api import (
     create_task,
     new_task_of,
     resolve_download,
+    shares_for,
     task_status,
 )
 from portability_site.logs import current_request_id
@@ -110,6 +110,12 @@ def status(request: HttpRequest, token: ApiToken, body: dict[str, Any]) -> JsonR
     return api_answer(200, task_status(token, body.get("task_id")))
 
 
+@task_endpoint
+def shares(request: HttpRequest, token: ApiToken, body: dict[str, Any]) -> JsonResponse:
+    """The reviewed shares the token's owner offered to this token's holder."""
+    return api_answer(200, {"shares": shares_for(token)})
+
+
 @csrf_exempt  # it changes nothing and serves only GET and HEAD: other methods get a JSON 405
 @never_cache
 def download(request: HttpRequest, signed: str) -> HttpResponse:
@@ -124,18 +130,18 @@ def download(request: HttpRequest, signed: str) -> HttpResponse:
         download = resolve_download(signed)
     except TaskApiError as refused:
         return api_answer(refused.status, None, refused.code, refused.message)
+    if download.share is not None:
+        return share_response(download.share)
     if not download.data_type:
         return archive_storage().download_response(request, download.export)
     content = json_items(
         download.export, download.datasets, envelope={"data_type": download.data_type}
     )
-    response = StreamingHttpResponse(
-        (text.encode() for text in content), content_type="application/json"
+    return attachment(
+        (text.encode() for text in content),
+        "application/json",
+        f"tiktok-{download.data_type.lower()}.json",
     )
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"tiktok-{download.data_type.lower()}.json"
-    )
-    return response
 
 
 @require_safe

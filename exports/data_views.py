@@ -12,8 +12,10 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from exports.datasets import ReviewedShare
 from exports.models import ExportRequest, exports_for
 from exports.reader import DATASET_NAMES
+from exports.services import sharing
 from exports.services.extracts import (
     EXTRACT_FORMATS,
     ExtractNotReadyError,
@@ -51,7 +53,7 @@ def export_extract(
         content = (text.encode() for text in csv_rows(export, dataset))
     else:
         content = (text.encode() for text in json_items(export, [dataset]))
-    return _attachment(content, CONTENT_TYPES[extension], _filename(export, dataset, extension))
+    return attachment(content, CONTENT_TYPES[extension], _filename(export, dataset, extension))
 
 
 @login_required
@@ -61,7 +63,7 @@ def export_tables(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     """Every data set of the export as CSV tables in one zip, streamed."""
     export = _owned_or_404(request, export_id)
     _readable_or_404(export)
-    return _attachment(tables_zip(export), "application/zip", _filename(export, "tables", "zip"))
+    return attachment(tables_zip(export), "application/zip", _filename(export, "tables", "zip"))
 
 
 def _owned_or_404(request: HttpRequest, export_id: uuid.UUID) -> ExportRequest:
@@ -81,7 +83,8 @@ def _readable_or_404(export: ExportRequest) -> None:
         raise Http404 from None
 
 
-def _attachment(content, content_type: str, filename: str) -> StreamingHttpResponse:
+def attachment(content, content_type: str, filename: str) -> StreamingHttpResponse:
+    """A streamed download under `filename`, never sniffed into something else."""
     response = StreamingHttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
@@ -90,3 +93,8 @@ def _attachment(content, content_type: str, filename: str) -> StreamingHttpRespo
 
 def _filename(export: ExportRequest, name: str, extension: str) -> str:
     return f"tiktok-{export.created_at:%Y-%m-%d}-{name}.{extension}"
+
+
+def share_response(share: ReviewedShare) -> StreamingHttpResponse:
+    """A reviewed share's zip, made from the records as it downloads."""
+    return attachment(sharing.share_zip(share), "application/zip", sharing.share_filename(share))

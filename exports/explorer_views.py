@@ -13,17 +13,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from exports import charts
+from exports.data_views import share_response
 from exports.dataset_labels import field_label, label_of
 from exports.datasets import ExportReading, ReviewedShare
 from exports.forms import BrowseForm, OfferShareForm, OverviewForm, ShareForm
@@ -562,12 +562,3 @@ def download_share(request: HttpRequest, export_id: uuid.UUID, share_id: uuid.UU
     export, _reading = _read_or_404(request, export_id)
     share = _share_or_404(export, share_id)
     return share_response(share)
-
-
-def share_response(share: ReviewedShare) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(sharing.share_zip(share), content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(
-        True, sharing.share_filename(share)
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

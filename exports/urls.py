@@ -86,6 +86,7 @@ urlpatterns = [
     path("v2/data_portability/task/create/", api.create, name="api_task_create"),
     path("v2/data_portability/task/status/", api.status, name="api_task_status"),
     path("v2/data_portability/download/<str:signed>/", api.download, name="api_task_download"),
+    path("v2/data_portability/shares/list/", api.shares, name="api_shares_list"),
     path("v2/data_portability/openapi.yaml", api.openapi_document, name="api_openapi"),
     path("webhooks/tiktok/", views.tiktok_webhook, name="tiktok_webhook"),
     path("healthz", views.healthz, name="healthz"),

@@ -19,8 +19,10 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
 
+from exports.datasets import ReviewedShare
 from exports.models import ApiToken, ExportOrigin, ExportRequest, ExportState, exports_for
 from exports.scopes import Category, DataFormat
+from exports.services import sharing
 from exports.services.export_requests import (
     ExportAlreadyActiveError,
     ExportNotAllowedError,
@@ -172,6 +174,10 @@ def download_url(token: ApiToken, export: ExportRequest, data_type: str = "") ->
     payload: dict[str, Any] = {"export": str(export.pk), "token": token.pk}
     if data_type:
         payload["data_type"] = data_type
+    return _signed_url(payload)
+
+
+def _signed_url(payload: dict[str, Any]) -> str:
     signed = signing.TimestampSigner(salt=DOWNLOAD_SALT).sign_object(payload)
     return f"{settings.SITE_URL}/v2/data_portability/download/{signed}/"
 
@@ -179,11 +185,32 @@ def download_url(token: ApiToken, export: ExportRequest, data_type: str = "") ->
 @dataclass(frozen=True)
 class Download:
     """What a download link names: the export, and the data type of an extract ("" for the
-    whole archive) with the data sets it holds."""
+    whole archive) with the data sets it holds, or a reviewed share of it."""
 
     export: ExportRequest
     data_type: str = ""
     datasets: tuple[str, ...] = ()
+    share: ReviewedShare | None = None
+
+
+def shares_for(token: ApiToken) -> list[dict[str, Any]]:
+    """The reviewed shares the token's owner offered to its holder, newest first, each with a
+    download URL (made as task/status makes them)."""
+    return [
+        {
+            "share_id": str(share.pk),
+            "task_id": str(share.export_id),
+            "created_at": _timestamp(share.created_at),
+            "datasets": list(share.datasets),
+            "since": share.since.isoformat() if share.since else None,
+            "until": share.until.isoformat() if share.until else None,
+            "rows_left_out": len(share.struck),
+            "format": share.file_format,
+            "download_url": _signed_url({"share": str(share.pk), "token": token.pk}),
+        }
+        for share in sharing.shares_offered_to(token)
+        if share.export.can_be_downloaded
+    ]
 
 
 def resolve_download(signed: str) -> Download:
@@ -194,7 +221,9 @@ def resolve_download(signed: str) -> Download:
         payload = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign_object(
             signed, max_age=dt.timedelta(seconds=DOWNLOAD_URL_SECONDS)
         )
-        export_id, token_id = uuid.UUID(payload["export"]), int(payload["token"])
+        token_id = int(payload["token"])
+        share_id = uuid.UUID(payload["share"]) if "share" in payload else None
+        export_id = None if share_id else uuid.UUID(payload["export"])
         data_type = str(payload.get("data_type", ""))
     except signing.SignatureExpired:
         raise TaskApiError(
@@ -202,6 +231,8 @@ def resolve_download(signed: str) -> Download:
         ) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise TaskApiError(404, "download_not_found", "No such download.") from None
+    if share_id is not None:
+        return _shared_download(token_id, share_id)
     token = ApiToken.objects.usable().select_related("user").filter(pk=token_id).first()
     export = exports_for(token.user).filter(pk=export_id).first() if token else None
     if export is None or not export.can_be_downloaded:
@@ -212,6 +243,15 @@ def resolve_download(signed: str) -> Download:
     if not datasets:
         raise TaskApiError(404, "download_not_found", "No such download.")
     return Download(export, data_type, datasets)
+
+
+def _shared_download(token_id: int, share_id: uuid.UUID) -> Download:
+    """The share a download link names, while it is offered to a usable token."""
+    token = ApiToken.objects.usable().select_related("user").filter(pk=token_id).first()
+    share = sharing.share_offered(token, share_id) if token else None
+    if share is None:
+        raise TaskApiError(404, "download_not_found", "No such download.")
+    return Download(share.export, share=share)
 
 
 def _downloads(token: ApiToken, export: ExportRequest, data_types: list[str]) -> list[dict]:
