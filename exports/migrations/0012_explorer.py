@@ -3,25 +3,36 @@
 import django.db.models.deletion
 import uuid
 from django.db import migrations, models
-from django.db.models import Value
-from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Concat, Lower
 
 # exports.reader.catalog.SEARCHED_FIELDS when this migration was written.
-SEARCHED_FIELDS = ("term", "text", "sender", "conversation", "username", "name", "title",
-                   "content", "link")
+SEARCHED_FIELDS = (
+    "term",
+    "text",
+    "sender",
+    "conversation",
+    "username",
+    "name",
+    "title",
+    "content",
+    "link",
+)
 
 
 def fill_search_text(apps, schema_editor):
-    """Records read before the explorer get their search text from their fields."""
+    """Records read before the explorer get their search text from their fields, as the
+    reading now writes it (exports.reader.catalog.search_text_of), a batch at a time."""
     record = apps.get_model("exports", "ExportRecord")
-    parts = []
-    for name in SEARCHED_FIELDS:
-        parts += [
-            Coalesce(KT(f"fields__{name}"), Value(""), output_field=models.TextField()),
-            Value(" ", output_field=models.TextField()),
-        ]
-    record.objects.update(search_text=Lower(Concat(*parts, output_field=models.TextField())))
+    batch = []
+    for found in record.objects.only("id", "fields").iterator(chunk_size=2000):
+        fields = found.fields or {}
+        found.search_text = " ".join(
+            str(fields[name]) for name in SEARCHED_FIELDS if fields.get(name)
+        ).lower()
+        batch.append(found)
+        if len(batch) >= 2000:
+            record.objects.bulk_update(batch, ["search_text"])
+            batch = []
+    record.objects.bulk_update(batch, ["search_text"])
 
 
 def add_search_index(apps, schema_editor):
@@ -44,55 +55,78 @@ def drop_search_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exports', '0011_export_readings'),
+        ("exports", "0011_export_readings"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewedShare',
+            name="ReviewedShare",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('datasets', models.JSONField(default=list)),
-                ('since', models.DateField(blank=True, null=True)),
-                ('until', models.DateField(blank=True, help_text='Inclusive.', null=True)),
-                ('time_zone', models.CharField(default='UTC', max_length=64)),
-                ('struck', models.JSONField(blank=True, default=list)),
-                ('file_format', models.CharField(choices=[('csv', 'CSV tables'), ('json', 'One JSON file')], default='csv', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("datasets", models.JSONField(default=list)),
+                ("since", models.DateField(blank=True, null=True)),
+                ("until", models.DateField(blank=True, help_text="Inclusive.", null=True)),
+                ("time_zone", models.CharField(default="UTC", max_length=64)),
+                ("struck", models.JSONField(blank=True, default=list)),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[("csv", "CSV tables"), ("json", "One JSON file")],
+                        default="csv",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.RemoveIndex(
-            model_name='exportrecord',
-            name='record_time_idx',
+            model_name="exportrecord",
+            name="record_time_idx",
         ),
         migrations.AddField(
-            model_name='exportreading',
-            name='files',
+            model_name="exportreading",
+            name="files",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='exportrecord',
-            name='search_text',
-            field=models.TextField(blank=True, default=''),
+            model_name="exportrecord",
+            name="search_text",
+            field=models.TextField(blank=True, default=""),
         ),
         migrations.AddIndex(
-            model_name='exportrecord',
-            index=models.Index(fields=['export', 'dataset', 'occurred_at', 'position'], name='record_time_idx'),
+            model_name="exportrecord",
+            index=models.Index(
+                fields=["export", "dataset", "occurred_at", "position"], name="record_time_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='reviewedshare',
-            name='export',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='exports.exportrequest'),
+            model_name="reviewedshare",
+            name="export",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="shares",
+                to="exports.exportrequest",
+            ),
         ),
         migrations.AddField(
-            model_name='reviewedshare',
-            name='offered_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='exports.apitoken'),
+            model_name="reviewedshare",
+            name="offered_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="exports.apitoken",
+            ),
         ),
         migrations.RunPython(fill_search_text, migrations.RunPython.noop, elidable=True),
         migrations.RunPython(add_search_index, drop_search_index),

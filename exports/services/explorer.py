@@ -410,18 +410,18 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
 
 
 def _top(records: QuerySet[ExportRecord], dataset: str, name: str) -> list[tuple[str, int]]:
-    """The most frequent values of a field of a data set, most frequent first."""
-    return [
-        (str(value), n)
-        for value, n in records.filter(dataset=dataset)
+    """The most frequent values of a field of a data set, most frequent first. (Empty values
+    are dropped here, not in SQL: SQLite reads `= ''` on a JSON key as JSON.)"""
+    found = (
+        records.filter(dataset=dataset)
         .annotate(value=KT(f"fields__{name}"))
         .exclude(value__isnull=True)
-        .exclude(value="")
         .values_list("value")
         .annotate(n=Count("id"))
         .order_by("-n", "value")
-        .values_list("value", "n")[:TOP]
-    ]
+        .values_list("value", "n")[: TOP + 1]
+    )
+    return [(str(value), n) for value, n in found if value][:TOP]
 
 
 # -- Comparing with the export before ----------------------------------------------------------
