@@ -23,6 +23,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate, TruncMonth
 
 from exports.datasets import ExportReading, ExportRecord, ExportSection, ReadingState
+from exports.middleware import time_zone_named
 from exports.models import ExportRequest, ExportState
 from exports.reader import BY_NAME, DATASET_NAMES
 
@@ -290,6 +291,15 @@ def overview_of(
         found = _compute_overview(export, period, gap)
         cache.set(key, found, OVERVIEW_CACHE_SECONDS)
     return found
+
+
+def warm_overview(export: ExportRequest) -> None:
+    """Computes (and caches) the overview its owner will likely open first: every day, in the
+    time zone they asked for the export in, with the default session gap."""
+    reading = ExportReading.objects.filter(export=export, state=ReadingState.DONE).first()
+    if reading is not None:
+        zone = time_zone_named(export.time_zone) or dt.UTC
+        overview_of(export, reading, Period(zone=zone), DEFAULT_SESSION_GAP)
 
 
 def _compute_overview(export: ExportRequest, period: Period, gap: dt.timedelta) -> Overview:

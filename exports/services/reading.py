@@ -40,6 +40,7 @@ from exports.datasets import (
 from exports.models import ExportRequest, ExportState
 from exports.reader.catalog import search_text_of
 from exports.reader.values import iso_utc
+from exports.services import explorer
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,18 @@ def read_export(export_id: uuid.UUID | str) -> None:
         logger.info("Reading of export %s was taken over or deleted meanwhile", export_id)
     else:
         _finish(export_id, owner, outcome)
+        _warm_overview(export)
+
+
+def _warm_overview(export: ExportRequest) -> None:
+    """Works out the overview its owner is likeliest to open first, so that visit does not wait
+    for it. Only a head start: a failure here leaves the overview to be worked out on demand."""
+    try:
+        explorer.warm_overview(export)
+    except Exception:  # never let the head start fail a finished reading
+        logger.warning(
+            "Could not work out the overview of export %s ahead", export.pk, exc_info=True
+        )
 
 
 def forget_records(export_id: uuid.UUID | str) -> int:
