@@ -182,7 +182,8 @@ class BrowseForm(PeriodForm):
     order = forms.ChoiceField(
         label=_("Order"), choices=ORDER_CHOICES, required=False, initial="newest"
     )
-    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # Checked where it is read (explorer.Cursor.decode), so a bad one gets the page's message.
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
 
     @property
     def newest_first(self) -> bool:

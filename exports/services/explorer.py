@@ -25,7 +25,8 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from exports.datasets import ExportReading, ExportRecord, ExportSection, ReadingState
 from exports.middleware import time_zone_named
 from exports.models import ExportRequest, ExportState
-from exports.reader import BY_NAME, DATASET_NAMES
+from exports.reader import BY_NAME, DATASET_NAMES, PATH_SEPARATOR
+from exports.reader.catalog import Shape
 
 PAGE_SIZE = 50
 # How long a computed overview is kept: the records it counts never change, so this only bounds
@@ -43,6 +44,7 @@ ACTIVITY_DATASETS = ("likes", "favorite_videos", "comments", "searches", "shares
 # Hosts whose links a row may point at: TikTok's own (a record's link comes from the archive,
 # which a person could have edited: no other host, no other scheme).
 TIKTOK_HOSTS = ("tiktok.com", "tiktokv.com", "tiktokv.eu")
+HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 
 
 # -- Periods and cursors ----------------------------------------------------------------------
@@ -61,7 +63,8 @@ class Period:
         if self.since is not None:
             start = dt.datetime.combine(self.since, dt.time(), self.zone)
             records = records.filter(occurred_at__gte=start)
-        if self.until is not None:
+        # The last day a date can name has no day after it: the period has no end then.
+        if self.until is not None and self.until < dt.date.max:
             end = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), self.zone)
             records = records.filter(occurred_at__lt=end)
         return records
@@ -217,7 +220,7 @@ def tiktok_link_of(fields: dict[str, Any]) -> str:
     of the user it names; "" when neither."""
     link = fields.get("link")
     if isinstance(link, str) and _is_tiktok_url(link):
-        return link
+        return link.strip()
     username = fields.get("username")
     if (
         isinstance(username, str)
@@ -229,11 +232,18 @@ def tiktok_link_of(fields: dict[str, Any]) -> str:
 
 
 def _is_tiktok_url(link: str) -> bool:
+    # Browsers read a backslash as "/" where Python's urlsplit does not, and skip whitespace
+    # and control characters the host check below would see: a link with any is not TikTok's.
+    link = link.strip()
+    if "\\" in link or any(character.isspace() or ord(character) < 32 for character in link):
+        return False
     try:
-        parts = urlsplit(link.strip())
+        parts = urlsplit(link)
     except ValueError:
         return False
     host = (parts.hostname or "").lower()
+    if not host or not HOST_CHARACTERS.issuperset(host) or parts.username or parts.password:
+        return False
     return parts.scheme == "https" and any(
         host == allowed or host.endswith("." + allowed) for allowed in TIKTOK_HOSTS
     )
@@ -541,11 +551,19 @@ def layout_changes(before: ExportRequest, after: ExportRequest) -> list[LayoutCh
 
 
 def _paths_by_dataset(export: ExportRequest) -> dict[str, set[str]]:
+    """Where each data set is in the export. A data set kept as one section per group (a
+    direct message conversation) is where its groups are: a new conversation moves nothing."""
     paths: dict[str, set[str]] = {}
-    for dataset, path in (
+    for dataset, section_path in (
         ExportSection.objects.filter(export=export, items__gt=0)
         .exclude(dataset="")
         .values_list("dataset", "path")
     ):
-        paths.setdefault(dataset, set()).add(path)
+        where = section_path
+        known = BY_NAME.get(dataset)
+        if known is not None and known.shape == Shape.LISTS_BY_KEY and known.json_paths:
+            segments = section_path.split(PATH_SEPARATOR)
+            if len(segments) > min(len(json_path) for json_path in known.json_paths):
+                where = PATH_SEPARATOR.join(segments[:-1])
+        paths.setdefault(dataset, set()).add(where)
     return paths
