@@ -1,10 +1,10 @@
-"""The benchmarks of `make bench`: the archive copy, then the reader of stored exports.
+"""The benchmarks of `make bench`: the archive copy, the reader of stored exports, the explorer.
 
 The copy is held against curl | sha256sum, the reader against plain ijson and text loops over
 the same archive (bench/reader.py).
 
-    python bench/run.py [--only copy|reader] [--sizes 100M,1G] [--with-4gib] [--repeat N]
-                        [--reader-sizes 100M,2G]
+    python bench/run.py [--only copy|reader|explorer] [--sizes 100M,1G] [--with-4gib]
+                        [--repeat N] [--reader-sizes 100M,2G]
 
 The copy benchmark: for each size it generates an archive once with the sandbox's generator
 (kept in var/bench/), serves it from bench/serve.py over real HTTP on 127.0.0.1 and, in the
@@ -25,6 +25,11 @@ fastest of N for speed (and its CPU seconds), the largest of N for RSS.
 The reader benchmark: for each uncompressed size of --reader-sizes (default 100 MiB and 2 GiB)
 and each format (JSON Gen C, English text), the reader's records per second and peak RSS
 against the baselines over the same archive; see bench/reader.py. --repeat applies to it too.
+
+The explorer benchmark: p50 and p95 of the explorer's pages and searches over one export of
+1.45 M records in a database of its own, made afresh each run; see bench/explorer.py.
+--repeat does not apply to it.
+
 Exits 0 if every target of the benchmarks run is met, 1 otherwise.
 """
 
@@ -39,6 +44,7 @@ from datetime import UTC, datetime
 import psutil
 from archives import ensure_archive
 from common import GIB, note, parse_size, say, setup_django, size_label
+from explorer import prepare_environment, run_explorer_bench
 from measure import MEASURES, measure, serving
 from reader import DEFAULT_SIZES, run_reader_bench
 from report import Row, print_table, print_verdicts, verdicts
@@ -70,7 +76,9 @@ def parse_args() -> argparse.Namespace:
         "--repeat", type=int, default=1, help="runs of each path and loop (default 1)"
     )
     parser.add_argument(
-        "--only", choices=("copy", "reader"), help="run one benchmark (default: both)"
+        "--only",
+        choices=("copy", "reader", "explorer"),
+        help="run one benchmark (default: all three)",
     )
     parser.add_argument(
         "--reader-sizes",
@@ -111,14 +119,20 @@ def run_copy_bench(args: argparse.Namespace) -> bool:
 
 def main() -> int:
     args = parse_args()
+    if args.only in (None, "explorer"):
+        prepare_environment()  # its database and cache, read when Django is set up
     setup_django()
     passed = True
-    if args.only != "reader":
+    if args.only in (None, "copy"):
         passed = run_copy_bench(args)
     if args.only is None:
         say()
-    if args.only != "copy":
+    if args.only in (None, "reader"):
         passed = run_reader_bench(args.reader_sizes, args.repeat) and passed
+    if args.only is None:
+        say()
+    if args.only in (None, "explorer"):
+        passed = run_explorer_bench() and passed
     return 0 if passed else 1
 
 

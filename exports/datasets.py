@@ -208,6 +208,10 @@ class ExportRecord(models.Model):
             models.Index(
                 fields=["export", "dataset", "occurred_at", "position"], name="record_time_idx"
             ),
+            # A search across every data set of an export, in time order.
+            models.Index(
+                fields=["export", "occurred_at", "position"], name="record_export_time_idx"
+            ),
         ]
 
     def __str__(self) -> str:

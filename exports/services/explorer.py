@@ -29,6 +29,8 @@ from exports.reader import BY_NAME, DATASET_NAMES, PATH_SEPARATOR
 from exports.reader.catalog import Shape
 
 PAGE_SIZE = 50
+# Matches of a search few enough to sort by themselves rather than walk the data set in order.
+FEW_MATCHES = 1000
 # How long a computed overview is kept: the records it counts never change, so this only bounds
 # the cache's size.
 OVERVIEW_CACHE_SECONDS = 24 * 3600
@@ -196,6 +198,14 @@ def page_of(
     records = period.records(records_of(export, datasets))
     if query:
         records = records.filter(search_text__contains=query.lower())
+        # PostgreSQL's statistics are the whole table's, not one data set's: a term common
+        # elsewhere looks common here, and the planner walks the data set in time order for
+        # the first matches, reading all of it when there are none. A probe through the
+        # search index (unordered, so the planner has no order to walk) tells a few matches
+        # from many: a few are then sorted by themselves.
+        probe = list(records.order_by().values_list("id", flat=True)[: FEW_MATCHES + 1])
+        if len(probe) <= FEW_MATCHES:
+            records = ExportRecord.objects.filter(id__in=probe)
     struck = list(struck)
     if struck:
         records = records.exclude(position__in=struck)
