@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -377,7 +378,9 @@ def _layout_sentence(change: explorer.LayoutChange) -> str:
     data = label_of(change.dataset) if change.dataset else ""
     if change.kind == "moved":
         return _("TikTok moved your %(data)s from “%(before)s” to “%(after)s”.") % {
-            "data": data.lower() if data else data,
+            # Mid-sentence a data set's name is a common noun: lower case, but German capitalises
+            # every noun.
+            "data": data if get_language() == "de" else data.lower(),
             "before": change.before,
             "after": change.after,
         }
