@@ -165,6 +165,9 @@ def set_up_visitors(host: str) -> tuple[dict[str, Any], dict[str, str]]:
         "open_id": PERSONAS[0].open_id,
         "object_id": str(authorization.pk),
         "id": str(person.pk),
+        # No such share: its pages answer 404, with the headers every answer carries.
+        "share_id": "00000000-0000-4000-8000-000000000000",
+        "dataset": "watch_history",
     }
     return visitors, values
 

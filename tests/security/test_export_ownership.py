@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from exports import services
-from exports.datasets import ExportReading
+from exports.datasets import ExportReading, ReviewedShare
 from exports.models import ExportEvent, ExportRequest, ExportState, TikTokAuthorization
 from tests.exports import factories
 from tests.exports.factories import (
@@ -57,7 +57,19 @@ def export_routes() -> list[str]:
 
 ROUTES = export_routes()
 # Routes that name more than the export: what they are asked for here.
-MORE_ARGS = {"export_extract": ["watch_history", "csv"]}
+# A share of the ready export, and another one for the route that deletes a share (so the
+# routes after it still have one to answer about).
+SHARE_ID = uuid.UUID("5a4e0000-0000-4000-8000-000000000001")
+SHARE_TO_DELETE = uuid.UUID("5a4e0000-0000-4000-8000-000000000002")
+MORE_ARGS = {
+    "export_extract": ["watch_history", "csv"],
+    "explore_dataset": ["watch_history"],
+    "explore_share": [SHARE_ID],
+    "explore_share_strike": [SHARE_ID],
+    "explore_share_offer": [SHARE_ID],
+    "explore_share_download": [SHARE_ID],
+    "explore_share_delete": [SHARE_TO_DELETE],
+}
 
 
 def path_of(route: str, export_id: object) -> str:
@@ -108,6 +120,8 @@ def read_ready_export(owner) -> ExportRequest:
     )
     ExportReading.objects.create(export=export, next_step_at=timezone.now())
     services.read_export(export.pk)
+    for share_id in (SHARE_ID, SHARE_TO_DELETE):
+        ReviewedShare.objects.create(id=share_id, export=export, datasets=["watch_history"])
     return export
 
 
@@ -179,8 +193,10 @@ def test_the_owner_reaches_every_export_url_that_refuses_others(client, owner, e
     client.force_login(owner)
 
     statuses: dict[str, set[int]] = {route: set() for route in ROUTES}
-    for method in ("get", "post"):  # every look before any change (a deletion, say)
-        for route in ROUTES:
+    # Every look before any change, and the archive's deletion last of all (its records, and
+    # the shares made of them, go with it).
+    for method in ("get", "post"):
+        for route in sorted(ROUTES, key=lambda name: name == "delete_export"):
             for export in exports:
                 answer = ask(client, method, path_of(route, export.pk))
                 statuses[route].add(answer.status_code)
